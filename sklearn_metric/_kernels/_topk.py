@@ -1,0 +1,200 @@
+"""Numba kernels for exact k-nearest-neighbour search.
+
+Two search paths share one bounded max-heap per query:
+
+* the direct path computes every distance pair by pair and keeps the best k,
+  ordered by (distance, index), so that ties go to the smaller index;
+* the GEMM path, for Euclidean distances, gets each block of distances from one
+  BLAS matrix product inside ``prange`` and feeds it straight into the heaps,
+  never holding more than a tile of distances per thread. The product is fast
+  but rounded, so it only proposes ``k + pad`` candidates; they are then
+  re-ranked with exact distances, and a query whose candidates cannot be proved
+  to contain the true top k under the GEMM rounding bound is searched again on
+  the direct path.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._distances import finalize_distance, reduced_distance, sqeuclidean
+
+
+@njit(cache=True)
+def _after(d1, i1, d2, i2):
+    """Whether (d1, i1) ranks after (d2, i2): larger distance, then larger index."""
+    return d1 > d2 or (d1 == d2 and i1 > i2)
+
+
+@njit(cache=True)
+def heap_replace_root(heap_d, heap_i, value, index):
+    """Put (value, index) in place of the root of a max-heap and sift it down."""
+    size = heap_d.shape[0]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and _after(heap_d[right], heap_i[right],
+                                   heap_d[child], heap_i[child]):
+            child = right
+        if not _after(heap_d[child], heap_i[child], value, index):
+            break
+        heap_d[pos] = heap_d[child]
+        heap_i[pos] = heap_i[child]
+        pos = child
+    heap_d[pos] = value
+    heap_i[pos] = index
+
+
+@njit(cache=True)
+def heap_sort(heap_d, heap_i):
+    """Sort a max-heap in place into ascending (distance, index) order."""
+    for end in range(heap_d.shape[0] - 1, 0, -1):
+        top_d = heap_d[0]
+        top_i = heap_i[0]
+        # Re-heapify the prefix [0, end) with the last element, then park the
+        # old root at `end`.
+        heap_replace_root(heap_d[:end], heap_i[:end], heap_d[end], heap_i[end])
+        heap_d[end] = top_d
+        heap_i[end] = top_i
+
+
+@njit(cache=True)
+def _direct_one_query(x, aux_x, Y, aux_y, code, p, skip, heap_d, heap_i):
+    heap_d[:] = np.inf
+    heap_i[:] = -1
+    for j in range(Y.shape[0]):
+        if j == skip:
+            continue
+        value = reduced_distance(code, x, Y[j], aux_x, aux_y[j], p)
+        # Indices arrive in increasing order, so a tie never displaces a
+        # smaller index already kept; _after settles ties inside the heap.
+        if _after(heap_d[0], heap_i[0], value, j):
+            heap_replace_root(heap_d, heap_i, value, j)
+    heap_sort(heap_d, heap_i)
+    for m in range(heap_d.shape[0]):
+        heap_d[m] = finalize_distance(code, heap_d[m], p)
+
+
+@njit(parallel=True, cache=True)
+def knn_direct(X, aux_x, Y, aux_y, code, p, query_ids, out_d, out_i):
+    """Exact k nearest rows of Y for every row of X, pair by pair.
+
+    ``query_ids[q]`` is the index in Y that query q must skip (itself), or -1.
+    ``out_d`` (float64) and ``out_i`` have shape (n_queries, k).
+    """
+    for q in prange(X.shape[0]):
+        _direct_one_query(X[q], aux_x[q], Y, aux_y, code, p, query_ids[q],
+                          out_d[q], out_i[q])
+
+
+@njit(cache=True)
+def _scan_block(E, sq_norm_q, q_start, y_start, exclude_self, heap_d, heap_i):
+    """Push one block of approximate squared distances into the query heaps.
+
+    ``E[a, b]`` holds ``|y|^2 - 2 x.y`` for query ``q_start + a`` and index row
+    ``y_start + b``; adding ``|x|^2`` gives the squared distance. ``heap_d``,
+    ``heap_i`` and ``sq_norm_q`` are the tile's own rows. The threshold test is
+    done on E itself, so the common case (no insertion) costs one comparison,
+    and the self check only runs for rows that pass it.
+    """
+    for a in range(E.shape[0]):
+        query = q_start + a
+        hd = heap_d[a]
+        hi = heap_i[a]
+        base = sq_norm_q[a]
+        threshold = hd[0] - base
+        row = E[a]
+        for b in range(row.shape[0]):
+            if row[b] < threshold:
+                index = y_start + b
+                if exclude_self and index == query:
+                    continue
+                heap_replace_root(hd, hi, row[b] + base, index)
+                threshold = hd[0] - base
+
+
+@njit(parallel=True, cache=True)
+def knn_gemm_candidates(Q_aug, Y_aug, sq_norm_q, tile_rows, block_cols,
+                        exclude_self, heap_d, heap_i):
+    """Approximate candidate search with one GEMM per (query tile, index block).
+
+    ``Q_aug = [Q, 1]`` and ``Y_aug = [-2 Y, |Y|^2]`` so that ``Q_aug @ Y_aug.T``
+    is ``|y|^2 - 2 x.y`` directly. Query tiles are spread over threads; the
+    caller pins BLAS to one thread so that the tiles do not compete for cores.
+    Heaps must be initialised to (+inf, -1).
+    """
+    n_q = Q_aug.shape[0]
+    n_y = Y_aug.shape[0]
+    n_tiles = (n_q + tile_rows - 1) // tile_rows
+    for tile in prange(n_tiles):
+        q_start = tile * tile_rows
+        q_stop = min(q_start + tile_rows, n_q)
+        Q_tile = Q_aug[q_start:q_stop]
+        for y_start in range(0, n_y, block_cols):
+            y_stop = min(y_start + block_cols, n_y)
+            E = np.dot(Q_tile, Y_aug[y_start:y_stop].T)
+            _scan_block(E, sq_norm_q[q_start:q_stop], q_start, y_start,
+                        exclude_self, heap_d[q_start:q_stop],
+                        heap_i[q_start:q_stop])
+
+
+@njit(cache=True)
+def _heapify(heap_d, heap_i):
+    size = heap_d.shape[0]
+    for start in range(size // 2 - 1, -1, -1):
+        pos = start
+        value = heap_d[pos]
+        index = heap_i[pos]
+        while True:
+            child = 2 * pos + 1
+            if child >= size:
+                break
+            right = child + 1
+            if right < size and _after(heap_d[right], heap_i[right],
+                                       heap_d[child], heap_i[child]):
+                child = right
+            if not _after(heap_d[child], heap_i[child], value, index):
+                break
+            heap_d[pos] = heap_d[child]
+            heap_i[pos] = heap_i[child]
+            pos = child
+        heap_d[pos] = value
+        heap_i[pos] = index
+
+
+@njit(parallel=True, cache=True)
+def rerank_candidates(X, Y, heap_d, heap_i, slack, n_index_eligible,
+                      out_d, out_i, proven):
+    """Re-rank GEMM candidates with exact squared distances.
+
+    For query q, every row left out of the candidates has an approximate
+    distance of at least the heap's largest, ``heap_d[q, 0]``, hence an exact
+    one of at least ``heap_d[q, 0] - slack[q]``. If the k-th exact candidate
+    distance is strictly below that, the candidates hold the exact top k, ties
+    by index included, and ``proven[q]`` is set. Otherwise the caller searches
+    the query again on the direct path.
+    """
+    n_q, n_candidates = heap_i.shape
+    k = out_d.shape[1]
+    for q in prange(n_q):
+        cand_d = np.empty(n_candidates)
+        cand_i = np.empty(n_candidates, dtype=heap_i.dtype)
+        for m in range(n_candidates):
+            index = heap_i[q, m]
+            cand_i[m] = index
+            if index < 0:
+                cand_d[m] = np.inf
+            else:
+                cand_d[m] = sqeuclidean(X[q], Y[index])
+        _heapify(cand_d, cand_i)
+        heap_sort(cand_d, cand_i)
+        for m in range(k):
+            out_d[q, m] = cand_d[m]
+            out_i[q, m] = cand_i[m]
+        if n_index_eligible <= n_candidates:
+            # Every eligible row was a candidate: nothing was left out.
+            proven[q] = True
+        else:
+            proven[q] = cand_d[k - 1] < heap_d[q, 0] - slack[q]
