@@ -30,7 +30,7 @@ _ROW_BLOCK = 8
 def sqeuclidean(x, y):
     acc = 0.0
     for k in range(x.shape[0]):
-        diff = float(x[k]) - float(y[k])
+        diff = np.float64(x[k]) - np.float64(y[k])
         acc += diff * diff
     return acc
 
@@ -39,7 +39,7 @@ def sqeuclidean(x, y):
 def _manhattan(x, y):
     acc = 0.0
     for k in range(x.shape[0]):
-        acc += abs(float(x[k]) - float(y[k]))
+        acc += abs(np.float64(x[k]) - np.float64(y[k]))
     return acc
 
 
@@ -47,7 +47,7 @@ def _manhattan(x, y):
 def _chebyshev(x, y):
     acc = 0.0
     for k in range(x.shape[0]):
-        diff = abs(float(x[k]) - float(y[k]))
+        diff = abs(np.float64(x[k]) - np.float64(y[k]))
         if diff > acc:
             acc = diff
     return acc
@@ -57,7 +57,7 @@ def _chebyshev(x, y):
 def _minkowski_reduced(x, y, p):
     acc = 0.0
     for k in range(x.shape[0]):
-        acc += abs(float(x[k]) - float(y[k])) ** p
+        acc += abs(np.float64(x[k]) - np.float64(y[k])) ** p
     return acc
 
 
@@ -69,7 +69,7 @@ def _cosine(x, y, norm_x, norm_y):
         return 1.0
     dot = 0.0
     for k in range(x.shape[0]):
-        dot += float(x[k]) * float(y[k])
+        dot += np.float64(x[k]) * np.float64(y[k])
     dist = 1.0 - dot / (norm_x * norm_y)
     # Rounding can push 1 - cos a hair outside [0, 2].
     return min(max(dist, 0.0), 2.0)
@@ -81,7 +81,7 @@ def _snr(x, y, mean_x, var_x, mean_y):
     shift = mean_y - mean_x
     acc = 0.0
     for k in range(x.shape[0]):
-        noise = float(y[k]) - float(x[k]) - shift
+        noise = np.float64(y[k]) - np.float64(x[k]) - shift
         acc += noise * noise
     var_noise = acc / x.shape[0]
     if var_x == 0.0:
@@ -132,17 +132,17 @@ def row_aux(X, code):
         for i in range(n):
             acc = 0.0
             for k in range(d):
-                acc += float(X[i, k]) * float(X[i, k])
+                acc += np.float64(X[i, k]) * np.float64(X[i, k])
             aux[i, 0] = np.sqrt(acc)
     elif code == SNR:
         for i in range(n):
             mean = 0.0
             for k in range(d):
-                mean += float(X[i, k])
+                mean += np.float64(X[i, k])
             mean /= d
             var = 0.0
             for k in range(d):
-                centred = float(X[i, k]) - mean
+                centred = np.float64(X[i, k]) - mean
                 var += centred * centred
             aux[i, 0] = mean
             aux[i, 1] = var / d
