@@ -595,7 +595,7 @@ def _knn_gemm(Q, Y, n_neighbors, exclude_self, input_dtype, n_threads):
     n_eligible = Y.shape[0] - int(exclude_self)
     n_candidates = min(n_eligible, n_neighbors + _CANDIDATE_PAD)
     heap_d = np.full((Q.shape[0], n_candidates), np.inf)
-    heap_i = np.full((Q.shape[0], n_candidates), -1, dtype=np.intp)
+    heap_i = np.full((Q.shape[0], n_candidates), _kt.EMPTY, dtype=np.intp)
     with parallel_section(n_threads, limit_blas=True):
         _kt.knn_gemm_candidates(Q_aug, Y_aug, sq_norm_q, _TILE_ROWS, _BLOCK_COLS,
                                 exclude_self, heap_d, heap_i)

@@ -488,12 +488,27 @@ def test_knn_property_random_shapes(n_query, n_index, n_features, k, metric, dty
     k = min(k, n_index)
     scipy_name = {"manhattan": "cityblock"}.get(metric, metric)
     D = pairwise_distances(X_query, X_index, metric=metric).astype(np.float64)
-    if metric != "cosine":  # scipy leaves zero rows undefined for cosine
-        assert_allclose(D, cdist(X_query.astype(np.float64),
-                                 X_index.astype(np.float64), scipy_name),
-                        rtol=1e-6, atol=1e-6)
+    if metric == "cosine":
+        # scipy leaves zero rows undefined for cosine; the pair-by-pair kernel is
+        # then the oracle, and it rounds equal pairs equally.
+        reference = D
+    else:
+        # Coordinates are small integers, so cdist's direct sums are exact and
+        # equal distances compare equal.
+        reference = cdist(X_query.astype(np.float64), X_index.astype(np.float64),
+                          scipy_name)
+        assert_allclose(D, reference, rtol=1e-6, atol=1e-6)
     distances, indices = knn_search(X_query, X_index, k, metric=metric)
-    _, expected_i = brute_force_knn(D, k)
+    _, expected_i = brute_force_knn(reference, k)
     assert_array_equal(indices, expected_i)
     assert distances.shape == (n_query, k)
     assert np.all(np.diff(distances, axis=1) >= 0)
+
+
+def test_knn_infinite_distances_still_fill_by_index():
+    # A constant anchor is infinitely far from every non-constant row under
+    # "snr"; the neighbours are then the first rows, in index order.
+    X_index = np.array([[1.0, 2.0, 3.0], [3.0, 1.0, 2.0], [0.0, 5.0, 1.0]])
+    distances, indices = knn_search([[7.0, 7.0, 7.0]], X_index, 2, metric="snr")
+    assert_array_equal(indices, [[0, 1]])
+    assert_array_equal(distances, [[np.inf, np.inf]])

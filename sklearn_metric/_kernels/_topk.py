@@ -18,6 +18,10 @@ from numba import njit, prange
 
 from ._distances import finalize_distance, reduced_distance, sqeuclidean
 
+# Index of an empty heap slot. It ranks after every real (distance, index) pair,
+# infinite distances included, so any real candidate displaces it.
+EMPTY = np.iinfo(np.intp).max
+
 
 @njit(cache=True)
 def _after(d1, i1, d2, i2):
@@ -63,7 +67,7 @@ def heap_sort(heap_d, heap_i):
 @njit(cache=True)
 def _direct_one_query(x, aux_x, Y, aux_y, code, p, skip, heap_d, heap_i):
     heap_d[:] = np.inf
-    heap_i[:] = -1
+    heap_i[:] = EMPTY
     for j in range(Y.shape[0]):
         if j == skip:
             continue
@@ -123,7 +127,7 @@ def knn_gemm_candidates(Q_aug, Y_aug, sq_norm_q, tile_rows, block_cols,
     ``Q_aug = [Q, 1]`` and ``Y_aug = [-2 Y, |Y|^2]`` so that ``Q_aug @ Y_aug.T``
     is ``|y|^2 - 2 x.y`` directly. Query tiles are spread over threads; the
     caller pins BLAS to one thread so that the tiles do not compete for cores.
-    Heaps must be initialised to (+inf, -1).
+    Heaps must be initialised to (+inf, EMPTY).
     """
     n_q = Q_aug.shape[0]
     n_y = Y_aug.shape[0]
@@ -184,7 +188,7 @@ def rerank_candidates(X, Y, heap_d, heap_i, slack, n_index_eligible,
         for m in range(n_candidates):
             index = heap_i[q, m]
             cand_i[m] = index
-            if index < 0:
+            if index == EMPTY:
                 cand_d[m] = np.inf
             else:
                 cand_d[m] = sqeuclidean(X[q], Y[index])

@@ -1,0 +1,5 @@
+"""Neighbour-based estimators built on :func:`sklearn_metric.distances.knn_search`."""
+
+from ._classification import KNeighborsClassifier
+
+__all__ = ["KNeighborsClassifier"]

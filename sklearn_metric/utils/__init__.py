@@ -1,0 +1,1 @@
+"""Utilities: the estimator registry and shared helpers."""

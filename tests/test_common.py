@@ -1,0 +1,104 @@
+"""Checks every public estimator, found through the registry, must pass."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_metric.utils._test_common import (
+    PER_ESTIMATOR_CHECK_PARAMS,
+    PER_ESTIMATOR_XFAIL_CHECKS,
+    construct_instances,
+    expected_failed_checks,
+)
+from sklearn_metric.utils.discovery import all_estimators
+
+ESTIMATORS = list(construct_instances())
+# Estimators fed with ordinary (n_samples, n_features) data; tuple learners take
+# pairs, triplets or quadruplets and have their own checks.
+TABULAR = [est for est in ESTIMATORS if get_tags(est).input_tags.two_d_array]
+
+
+def _id(estimator):
+    return type(estimator).__name__
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def test_registry_is_not_empty_and_tables_name_real_estimators():
+    names = {name for name, _ in all_estimators()}
+    assert "KNeighborsClassifier" in names
+    assert set(PER_ESTIMATOR_CHECK_PARAMS) <= names
+    assert set(PER_ESTIMATOR_XFAIL_CHECKS) <= names
+    for reasons in PER_ESTIMATOR_XFAIL_CHECKS.values():
+        assert all(isinstance(reason, str) and reason for reason in reasons.values())
+
+
+def _iris():
+    X, y = load_iris(return_X_y=True)
+    return X[::2], y[::2]
+
+
+def _param_grid(estimator):
+    """A small grid over one integer or float parameter the estimator has."""
+    params = estimator.get_params(deep=False)
+    for name in ("n_neighbors", "n_components", "max_iter", "C", "alpha"):
+        if name in params and isinstance(params[name], (int, float)) and not isinstance(
+            params[name], bool
+        ):
+            value = params[name]
+            return {f"est__{name}": [value, value + 1 if isinstance(value, int)
+                                     else value * 2]}
+    return {}
+
+
+@pytest.mark.parametrize("estimator", TABULAR, ids=_id)
+def test_pipeline_and_grid_search(estimator):
+    X, y = _iris()
+    pipe = make_pipeline(StandardScaler(), clone(estimator))
+    pipe.steps[-1] = ("est", pipe.steps[-1][1])
+    grid = GridSearchCV(pipe, _param_grid(estimator), cv=3)
+    grid.fit(X, y)
+    if is_classifier(estimator) or hasattr(estimator, "score"):
+        assert np.isfinite(grid.best_score_)
+    if is_classifier(estimator):
+        # Classifiers must be seen as such, or cross-validation silently stops
+        # stratifying.
+        scores = cross_val_score(clone(estimator), X, y, cv=3)
+        assert scores.mean() > 0.8
+
+
+@pytest.mark.parametrize("estimator", TABULAR, ids=_id)
+def test_pickle_round_trip(estimator):
+    X, y = _iris()
+    fitted = clone(estimator).fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    for method in ("predict", "predict_proba", "decision_function", "transform"):
+        if hasattr(fitted, method):
+            np.testing.assert_array_equal(getattr(restored, method)(X),
+                                          getattr(fitted, method)(X))
+
+
+TRANSFORMERS = [est for est in TABULAR if hasattr(est, "transform")]
+
+
+@pytest.mark.parametrize("estimator", TRANSFORMERS, ids=_id)
+def test_set_output_pandas(estimator):
+    pd = pytest.importorskip("pandas")
+    X, y = _iris()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    transformer = clone(estimator).set_output(transform="pandas").fit(frame, y)
+    out = transformer.transform(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(transformer.get_feature_names_out())
+    assert out.index.equals(frame.index)
