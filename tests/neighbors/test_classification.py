@@ -78,7 +78,8 @@ def test_snr_all_infinite_distances_vote_uniformly():
 def test_metric_params_and_float32(wine):
     X, y, X_test = wine
     X32 = X.astype(np.float32)
-    clf = KNeighborsClassifier(3, metric="minkowski", metric_params={"p": 3}).fit(X32, y)
+    clf = KNeighborsClassifier(3, metric="minkowski", metric_params={"p": 3})
+    clf.fit(X32, y)
     distances, _ = clf.kneighbors(X_test.astype(np.float32))
     assert distances.dtype == np.float32
     reference = SklearnKNN(3, p=3, algorithm="brute").fit(X, y)
