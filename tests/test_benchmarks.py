@@ -1,0 +1,201 @@
+"""Smoke tests of the benchmark harness in ``benchmarks/``.
+
+They run the machinery on a fake suite, on the ``kernels`` suite shrunk to
+tiny sizes, and through the legacy runner with the current interpreter
+standing in for the legacy venv.  Nothing here asserts a duration: the
+machines are shared and noisy.
+"""
+
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# The benchmarks live beside the package; setup.cfg puts the repository root on
+# the path (pytest's "pythonpath").
+from benchmarks import _harness
+from benchmarks.__main__ import main
+from benchmarks.suites import kernels
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = kernels.Sizes(
+    pairwise=((20, 30, 16),),
+    knn=((25, 200, 16, np.float32), (25, 200, 16, np.float64)),
+    n_neighbors=3,
+    gemm=32,
+)
+
+
+def parse_table(markdown):
+    """Return the header cells and the data rows (lists of cells) of a table."""
+    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    split = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines]
+    return split[0], split[2:]
+
+
+def check_ratio_cells(cells):
+    """The printed ratio is the printed anchor time over the printed our time."""
+    anchor_ms, ours_ms = float(cells[2]), float(cells[3])
+    # Both times are printed with at least three significant digits.
+    assert float(cells[4]) == pytest.approx(anchor_ms / ours_ms, rel=0.02)
+
+
+def fake_suite():
+    """A two-case suite whose sides do different amounts of work."""
+    calls = []
+
+    def work(label, n):
+        calls.append(label)
+        return sum(range(n))
+
+    def cases(quick):
+        size = 1_000 if quick else 100_000
+        yield _harness.Case(
+            "sum",
+            "builtin sum",
+            anchor=lambda: work("anchor", 10 * size),
+            ours=lambda: work("ours", size),
+            quality=lambda a, o: _harness.Quality("agreement", float(a > o)),
+            flops=float(size),
+        )
+        yield _harness.Case(
+            "broken",
+            "builtin sum",
+            anchor=lambda: work("anchor", size),
+            ours=lambda: 1 / 0,
+        )
+
+    suite = types.ModuleType("benchmarks.suites.fake", "A fake suite.\n\nMore.")
+    suite.cases = cases
+    suite.context = lambda quick: ["fake context line"]
+    return suite, calls
+
+
+def test_time_interleaved_warms_up_then_alternates():
+    calls = []
+    anchor_timing, ours_timing = _harness.time_interleaved(
+        lambda: calls.append("a") or "A", lambda: calls.append("o") or "O", repeats=3
+    )
+    assert calls == ["a", "o"] + ["a", "o"] * 3
+    assert (anchor_timing.result, ours_timing.result) == ("A", "O")
+    assert anchor_timing.best >= 0 and ours_timing.cold >= 0
+
+
+def test_fake_suite_rows_and_table():
+    suite, calls = fake_suite()
+    result = _harness.run_suite(suite, quick=True, repeats=2)
+    assert (result.name, result.title) == ("fake", "A fake suite.")
+    assert result.context == ["fake context line"]
+
+    ok, broken = result.rows
+    assert ok.status == "ok" and ok.ratio == ok.anchor_time / ok.our_time
+    assert ok.quality.value == 1.0
+    assert broken.status == "failed"
+    assert "ZeroDivisionError" in broken.notes[0]
+    assert calls[:6] == ["anchor", "ours", "anchor", "ours", "anchor", "ours"]
+
+    report = _harness.render_report(result, ["env line"], "settings line")
+    assert "- fake context line" in report and "- env line" in report
+    header, rows = parse_table(report)
+    assert tuple(header) == _harness.COLUMNS
+    assert len(rows) == 2 and all(len(row) == len(header) for row in rows)
+    check_ratio_cells(rows[0])
+    assert rows[0][5].count("/") == 1  # GFLOP/s of both sides
+    assert rows[0][6] == "agreement 1"
+    assert rows[1][2] == rows[1][3] == "failed"
+
+
+def test_max_relative_difference():
+    reference = np.array([[1.0, 0.0], [2.0, 4.0]])
+    actual = reference + np.array([[1e-3, 0.0], [0.0, 4e-3]])
+    assert _harness.max_relative_difference(actual, reference) == pytest.approx(1e-3)
+    assert _harness.max_relative_difference(reference, reference) == 0.0
+    with pytest.raises(ValueError, match="shape"):
+        _harness.max_relative_difference(reference[:1], reference)
+
+
+def test_knn_quality_explains_ties():
+    X_index = np.array([[1.0], [-1.0], [3.0]])
+    X_query = np.zeros((2, 1))
+    anchor = (np.ones((2, 2)), np.array([[0, 1], [1, 2]]))
+    ours = (np.ones((2, 2)), np.array([[1, 0], [1, 0]]))
+    quality = kernels.knn_quality(anchor, ours, X_query=X_query, X_index=X_index)
+    assert quality.value == 0.0
+    assert "2 of 2 queries differ: 1 only by near-ties" in quality.note
+    assert "1 with closer neighbours in ours" in quality.note
+
+
+def test_kernels_suite_tiny_through_the_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(kernels.SIZES, True, TINY)
+    output = tmp_path / "all.md"
+    argv = ["kernels", "--quick", "--repeats", "1", "--results-dir", str(tmp_path),
+            "--output", str(output)]
+    assert main(argv) == 0
+
+    report = (tmp_path / "kernels.md").read_text(encoding="utf-8")
+    assert report in capsys.readouterr().out
+    assert output.read_text(encoding="utf-8") == report
+    for expected in ("numpy ", "scipy ", "scikit-learn ", "numba ", "BLAS: ",
+                     "numba threading layer: ", "GEMM peak", "date: "):
+        assert expected in report
+
+    header, rows = parse_table(report)
+    assert tuple(header) == _harness.COLUMNS
+    # 2 knn cases, then 3 metrics x 2 dtypes x 2 anchors per pairwise size.
+    assert len(rows) == len(TINY.knn) + 12 * len(TINY.pairwise)
+    for cells in rows:
+        check_ratio_cells(cells)
+        has_flops = "euclidean" in cells[0] or cells[0].startswith("knn")
+        assert (cells[5] != "") == has_flops
+    knn_rows = [cells for cells in rows if cells[0].startswith("knn")]
+    assert [cells[6] for cells in knn_rows] == ["agreement 1.0000"] * 2
+    for cells in rows:
+        if cells[0].startswith("pairwise"):
+            name, value = cells[6].rsplit(" ", 1)
+            tolerance = 1e-5 if "float32" in cells[0] else 1e-12
+            assert name == "max rel diff vs cdist" and float(value) < tolerance
+
+
+def test_legacy_case_is_skipped_without_the_venv(tmp_path, monkeypatch):
+    monkeypatch.setenv(_harness.LEGACY_VENV_VARIABLE, str(tmp_path / "missing"))
+    case = _harness.Case(
+        "legacy", "metric-learn NCA",
+        anchor=_harness.LegacyAnchor({"module": "metric_learn", "class": "NCA"}),
+        ours=lambda: pytest.fail("ours must not run when the anchor cannot"),
+    )
+    row = _harness.run_case(case, repeats=1)
+    assert row.status == "skipped" and row.ratio is None
+    assert _harness.LEGACY_HINT in row.notes[0]
+    _, rows = parse_table(_harness.render_table([row]))
+    assert rows[0][2] == "skipped"
+
+
+def test_legacy_runner_through_a_subprocess(monkeypatch):
+    from sklearn.datasets import load_iris
+    from sklearn.neighbors import NeighborhoodComponentsAnalysis
+
+    # The current interpreter stands in for the legacy venv's: the runner
+    # only needs numpy, scikit-learn and the estimator's module.
+    monkeypatch.setattr(_harness, "legacy_python", lambda: Path(sys.executable))
+    X, y = load_iris(return_X_y=True)
+    order = np.random.default_rng(0).permutation(len(y))
+    train, test = order[:100], order[100:]
+    data = {"X_train": X[train], "y_train": y[train],
+            "X_test": X[test], "y_test": y[test]}
+    params = {"n_components": 2, "max_iter": 5, "random_state": 0}
+    case = _harness.legacy_fit_case(
+        "nca iris", "sklearn NCA (legacy runner)",
+        module="sklearn.neighbors", class_name="NeighborhoodComponentsAnalysis",
+        params=params, ours=NeighborhoodComponentsAnalysis(**params), data=data,
+    )
+    row = _harness.run_case(case, repeats=1)
+    assert row.status == "ok", row.notes
+    assert row.ratio == row.anchor_time / row.our_time
+    assert row.quality.name == "knn3 accuracy" and 0.5 < row.quality.value <= 1.0
+    notes = "; ".join(row.notes)
+    assert "scikit-learn " in notes and "anchor knn3 accuracy" in notes
+    _, rows = parse_table(_harness.render_table([row]))
+    check_ratio_cells(rows[0])
