@@ -232,26 +232,38 @@ class _PairwiseEngine:
             return
         X, Y = _embed(X, metric), (_embed(Y, metric) if not self.same else None)
         self.use_gemm = (
-            metric.code in (_kd.EUCLIDEAN, _kd.SQEUCLIDEAN)
+            metric.code in (_kd.EUCLIDEAN, _kd.SQEUCLIDEAN, _kd.COSINE)
             and X.shape[1] >= _GEMM_MIN_FEATURES
         )
-        if self.use_gemm:
-            # Centring costs one pass and keeps the norms, hence the rounding of
-            # the expansion, small for data far from the origin.
-            X64 = np.asarray(X, dtype=np.float64)
-            Y64 = X64 if self.same else np.asarray(Y, dtype=np.float64)
-            mean = Y64.mean(axis=0)
-            self.X = np.ascontiguousarray(X64 - mean)
-            self.Y = self.X if self.same else np.ascontiguousarray(Y64 - mean)
-            self.sq_norm_x = np.einsum("ij,ij->i", self.X, self.X)
-            self.sq_norm_y = np.einsum("ij,ij->i", self.Y, self.Y)
-            unit_roundoff = np.finfo(np.float64).eps / 2
-            self.rel_tol = (X.shape[1] + 2) * unit_roundoff / _GEMM_TARGET_RTOL
-        else:
+        if not self.use_gemm:
             self.X = X
             self.Y = X if self.same else Y
             self.aux_x = _kd.row_aux(self.X, metric.code)
             self.aux_y = self.aux_x if self.same else _kd.row_aux(self.Y, metric.code)
+            return
+        unit_roundoff = np.finfo(np.float64).eps / 2
+        # Entries whose GEMM rounding bound exceeds _GEMM_TARGET_RTOL of their
+        # value are recomputed pair by pair.
+        self.rel_tol = (X.shape[1] + 2) * unit_roundoff / _GEMM_TARGET_RTOL
+        X64 = np.asarray(X, dtype=np.float64)
+        Y64 = X64 if self.same else np.asarray(Y, dtype=np.float64)
+        if metric.code == _kd.COSINE:
+            self.X, self.Y = X, (X if self.same else Y)
+            self.norm_x = np.sqrt(np.einsum("ij,ij->i", X64, X64))
+            self.norm_y = self.norm_x if self.same else np.sqrt(
+                np.einsum("ij,ij->i", Y64, Y64))
+            self.gemm_x = X64 / np.where(self.norm_x == 0, 1.0, self.norm_x)[:, None]
+            self.gemm_y = self.gemm_x if self.same else (
+                Y64 / np.where(self.norm_y == 0, 1.0, self.norm_y)[:, None])
+            return
+        # Centring costs one pass and keeps the norms, hence the rounding of
+        # the expansion, small for data far from the origin.
+        mean = Y64.mean(axis=0)
+        self.X = self.gemm_x = np.ascontiguousarray(X64 - mean)
+        self.Y = self.gemm_y = (
+            self.X if self.same else np.ascontiguousarray(Y64 - mean))
+        self.sq_norm_x = np.einsum("ij,ij->i", self.X, self.X)
+        self.sq_norm_y = np.einsum("ij,ij->i", self.Y, self.Y)
 
     def fill(self, start, stop, out):
         """Write the distances of rows ``start:stop`` of X into ``out``."""
@@ -263,13 +275,19 @@ class _PairwiseEngine:
             return
         if self.use_gemm:
             block = out if out.dtype == np.float64 else np.empty(out.shape)
-            np.matmul(self.X[start:stop], self.Y.T, out=block)
+            np.matmul(self.gemm_x[start:stop], self.gemm_y.T, out=block)
             with parallel_section(self.n_threads):
-                _kd.gemm_sqeuclidean_fixup(
-                    self.X[start:stop], self.Y, self.sq_norm_x[start:stop],
-                    self.sq_norm_y, self.rel_tol,
-                    metric.code == _kd.SQEUCLIDEAN, block,
-                )
+                if metric.code == _kd.COSINE:
+                    _kd.gemm_cosine_fixup(
+                        self.X[start:stop], self.Y, self.norm_x[start:stop],
+                        self.norm_y, self.rel_tol, block,
+                    )
+                else:
+                    _kd.gemm_sqeuclidean_fixup(
+                        self.X[start:stop], self.Y, self.sq_norm_x[start:stop],
+                        self.sq_norm_y, self.rel_tol,
+                        metric.code == _kd.SQEUCLIDEAN, block,
+                    )
             if block is not out:
                 out[...] = block
             return

@@ -513,3 +513,20 @@ def test_knn_infinite_distances_still_fill_by_index():
     distances, indices = knn_search([[7.0, 7.0, 7.0]], X_index, 2, metric="snr")
     assert_array_equal(indices, [[0, 1]])
     assert_array_equal(distances, [[np.inf, np.inf]])
+
+
+def test_cosine_gemm_path_nearly_parallel_and_zero_rows(rng):
+    # 40 features take the GEMM path; nearly parallel rows need the pair-by-pair
+    # recomputation to keep their tiny distances accurate.
+    base = rng.standard_normal(40)
+    X = base + 1e-6 * rng.standard_normal((12, 40))
+    X[3] = 0.0
+    D = pairwise_distances(X, metric="cosine")
+    nonzero = np.delete(np.arange(12), 3)
+    expected = cdist(X[nonzero], X[nonzero], "cosine")
+    off_diagonal = ~np.eye(11, dtype=bool)
+    # scipy's own 1 - cos has cancellation error near 1e-16 absolute.
+    assert_allclose(D[np.ix_(nonzero, nonzero)][off_diagonal], expected[off_diagonal],
+                    rtol=1e-6, atol=1e-15)
+    assert_array_equal(D[3], 1.0)
+    assert_array_equal(D[:, 3], 1.0)

@@ -197,3 +197,22 @@ def gemm_sqeuclidean_fixup(X, Y, sq_norm_x, sq_norm_y, rel_tol, squared, out):
             if not squared:
                 value = np.sqrt(value)
             out[i, j] = value
+
+
+@njit(parallel=True, cache=True)
+def gemm_cosine_fixup(X, Y, norm_x, norm_y, rel_tol, out):
+    """Turn a block of dot products of unit rows into cosine distances, in place.
+
+    On entry ``out[i, j]`` holds ``X[i] . Y[j] / (|X[i]| |Y[j]|)`` from GEMM.
+    ``1 - cos`` cancels for nearly parallel rows, so entries below ``rel_tol``
+    are recomputed pair by pair from the original rows.
+    """
+    for i in prange(X.shape[0]):
+        for j in range(Y.shape[0]):
+            if norm_x[i] == 0.0 or norm_y[j] == 0.0:
+                out[i, j] = 1.0
+                continue
+            value = 1.0 - out[i, j]
+            if value < rel_tol:
+                value = _cosine(X[i], Y[j], norm_x[i], norm_y[j])
+            out[i, j] = min(max(value, 0.0), 2.0)
