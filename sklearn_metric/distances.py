@@ -91,6 +91,7 @@ _CANDIDATE_PAD = 8
 # Tile sizes of the GEMM search: a tile of approximate distances
 # (rows x cols x itemsize) stays within one core's L2 cache.
 _TILE_ROWS = 256
+_MIN_TILE_ROWS = 16
 _BLOCK_COLS = 1024
 
 # A resolved metric: a kernel code, the Minkowski power, an optional linear map
@@ -614,8 +615,10 @@ def _knn_gemm(Q, Y, n_neighbors, exclude_self, input_dtype, n_threads):
     n_candidates = min(n_eligible, n_neighbors + _CANDIDATE_PAD)
     heap_d = np.full((Q.shape[0], n_candidates), np.inf)
     heap_i = np.full((Q.shape[0], n_candidates), _kt.EMPTY, dtype=np.intp)
+    # Small query sets still give every thread a few tiles to balance the load.
+    tile_rows = max(_MIN_TILE_ROWS, min(_TILE_ROWS, -(-Q.shape[0] // (4 * n_threads))))
     with parallel_section(n_threads, limit_blas=True):
-        _kt.knn_gemm_candidates(Q_aug, Y_aug, sq_norm_q, _TILE_ROWS, _BLOCK_COLS,
+        _kt.knn_gemm_candidates(Q_aug, Y_aug, sq_norm_q, tile_rows, _BLOCK_COLS,
                                 exclude_self, heap_d, heap_i)
 
     # |approximate - exact| <= slack: the GEMM rounding bound gamma_(d+1) on

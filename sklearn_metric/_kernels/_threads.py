@@ -60,7 +60,8 @@ def parallel_section(n_threads, *, limit_blas=False):
 
     The previous thread count is restored afterwards. With ``limit_blas=True``
     BLAS is pinned to one thread for the duration, for kernels that call GEMM
-    from inside ``prange``.
+    from inside ``prange``: each of their products is one small tile, for which
+    BLAS threads cost more than they bring, even with a single Numba thread.
 
     Parameters
     ----------
@@ -73,7 +74,7 @@ def parallel_section(n_threads, *, limit_blas=False):
         previous = numba.get_num_threads()
         numba.set_num_threads(n_threads)
         try:
-            if limit_blas and n_threads > 1:
+            if limit_blas:
                 with _get_blas_controller().limit(limits=1, user_api="blas"):
                     yield
             else:
