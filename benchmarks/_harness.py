@@ -420,7 +420,19 @@ def _run_legacy_case(case, repeats):
             notes=[f"skipped: legacy venv {expected} missing, {LEGACY_HINT}"],
         )
     ours = best_time(case.ours, repeats)
-    report = run_legacy(case.anchor, repeats, python)
+    try:
+        report = run_legacy(case.anchor, repeats, python)
+    except RuntimeError as exc:
+        # An anchor that crashes is a finding, not a reason to hide our figures.
+        quality = case.quality(None, ours.result) if case.quality else None
+        return Row(
+            case.name,
+            case.anchor_name,
+            our_time=ours.best,
+            quality=quality,
+            flops=case.flops,
+            notes=[case.notes, f"anchor crashed: {exc}"],
+        )
     quality = case.quality(report, ours.result) if case.quality else None
     notes = [
         case.notes,
@@ -530,6 +542,8 @@ def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data
     def quality(report, fitted):
         split = (data["X_train"], data["y_train"], data["X_test"], data["y_test"])
         metric, value = knn_accuracy(fitted, *split, n_neighbors=n_neighbors)
+        if report is None:
+            return Quality(metric, value, fmt=".4f")
         note = f"anchor {report['quality_name']} {report['quality']:.4f}"
         return Quality(metric, value, note=note, fmt=".4f")
 
@@ -767,9 +781,9 @@ def _row_cells(row):
     return [
         row.case,
         row.anchor,
-        format_ms(row.anchor_time),
+        format_ms(row.anchor_time) if row.anchor_time is not None else "crash",
         format_ms(row.our_time),
-        f"{row.ratio:.3g}",
+        f"{row.ratio:.3g}" if row.ratio is not None else "n/a",
         _gflops_cell(row),
         str(row.quality) if row.quality is not None else "",
         "; ".join(row.notes),
