@@ -9,10 +9,11 @@ estimators in :mod:`sklearn_metric` relies on:
 * :func:`knn_search`: the exact k nearest neighbours, the one neighbour search
   that metric learners, samplers, prototype and neighbour estimators share.
 
-Supported metrics are listed in :data:`METRICS`; a Python callable or a fitted
-Mahalanobis metric learner (anything with a ``components_`` attribute) can be
-passed as ``metric`` too. float32 input gives float32 output; sums are
-accumulated in float64 either way.
+Supported metrics are listed in :data:`METRICS`. ``metric`` may also be a
+fitted Mahalanobis metric learner (an object with ``get_mahalanobis_matrix``
+and ``components_``), the callable its ``get_metric()`` returns (run at kernel
+speed, not pair by pair), or any other Python callable. float32 input gives
+float32 output; sums are accumulated in float64 either way.
 
 Notes
 -----
@@ -120,6 +121,12 @@ def _resolve_metric(metric, params, n_features):
                 "not fitted: it has no components_."
             )
         return _mahalanobis_from_components(components, n_features)
+    from .metric_learning._base import MahalanobisMetric
+
+    if isinstance(metric, MahalanobisMetric) and not params:
+        # The callable of a learner's get_metric(): its map is known, so the
+        # kernels can run instead of one Python call per pair.
+        return _mahalanobis_from_components(metric.components, n_features)
     if callable(metric):
         return _Metric(None, 2.0, None, metric, dict(params))
 
@@ -324,9 +331,10 @@ def pairwise_distances(X, Y=None, metric="euclidean", *, n_jobs=None, **params):
     Y : array-like of shape (n_samples_Y, n_features), default=None
         Second set of rows; ``None`` means ``Y = X``.
     metric : str, callable or fitted metric learner, default="euclidean"
-        One of :data:`METRICS`; a callable ``metric(x, y, **params)`` applied
-        to each pair of rows (slow: a Python call per pair); or a fitted
-        Mahalanobis learner, whose ``components_`` define the distance.
+        One of :data:`METRICS`; a fitted Mahalanobis learner, whose
+        ``components_`` define the distance, or the callable its
+        ``get_metric()`` returns; or any callable ``metric(x, y, **params)``,
+        applied to each pair of rows (slow: a Python call per pair).
     n_jobs : int, default=None
         Numba threads to use. ``None`` uses all configured threads (see
         ``numba.config.NUMBA_NUM_THREADS``); ``-1`` means all, a positive
@@ -376,11 +384,13 @@ def pairwise_distances(X, Y=None, metric="euclidean", *, n_jobs=None, **params):
     return out
 
 
-@validate_params(
-    {**_PAIRWISE_PARAMS, "working_memory": [Interval(Real, 0, None, closed="neither"),
-                                            None]},
-    prefer_skip_nested_validation=True,
+_CHUNKED_PARAMS = dict(
+    _PAIRWISE_PARAMS,
+    working_memory=[Interval(Real, 0, None, closed="neither"), None],
 )
+
+
+@validate_params(_CHUNKED_PARAMS, prefer_skip_nested_validation=True)
 def pairwise_distances_chunked(X, Y=None, metric="euclidean", *, working_memory=None,
                                n_jobs=None, **params):
     """Generate the pairwise distance matrix one block of rows at a time.

@@ -530,3 +530,17 @@ def test_cosine_gemm_path_nearly_parallel_and_zero_rows(rng):
                     rtol=1e-6, atol=1e-15)
     assert_array_equal(D[3], 1.0)
     assert_array_equal(D[:, 3], 1.0)
+
+
+def test_get_metric_callable_runs_at_kernel_speed(rng, monkeypatch):
+    from sklearn_metric.metric_learning import MahalanobisMetric
+
+    L = rng.standard_normal((2, 5))
+    X = rng.standard_normal((30, 5))
+    metric = MahalanobisMetric(L)
+    # Were the callable called pair by pair, this would raise.
+    monkeypatch.setattr(MahalanobisMetric, "__call__", None)
+    expected = cdist(X @ L.T, X @ L.T)
+    assert_allclose(pairwise_distances(X, metric=metric), expected, atol=1e-12)
+    _, indices = knn_search(X, X, 3, metric=metric, exclude_self=True)
+    assert_array_equal(indices, brute_force_knn(expected, 3, True)[1])

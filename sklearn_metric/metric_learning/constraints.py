@@ -414,7 +414,8 @@ def wrap_pairs(X, constraints, *, materialize=False):
     materialize : bool, default=False
         Return the points of every pair, a ``(n_pairs, 2, n_features)`` array,
         instead of their indices. The indices, used with ``preprocessor=X``,
-        take ``n_features / 2`` times less memory.
+        take ``n_features`` times less memory (two integers per pair instead
+        of two rows of float64 values).
 
     Returns
     -------
