@@ -47,11 +47,12 @@ def check_n_components(n_components, n_features):
     return int(n_components)
 
 
-def whitening_map(X, n_components=None, reg=1e-10):
-    """Map that whitens X: ``L`` with ``L' L = inverse(covariance + reg I)``.
+def whitening_map(X, n_components=None):
+    """Map that whitens X: ``L`` with ``L' L`` the pseudo-inverse of the covariance.
 
-    Directions of (near) zero variance, such as constant features, are kept out
-    of the inverse by a ridge of ``reg`` times the largest eigenvalue.
+    Directions of (numerically) zero variance, such as constant features, get
+    weight zero rather than an enormous one: a point that moves along a feature
+    that never varied in training does not move in the embedding.
 
     Parameters
     ----------
@@ -60,20 +61,21 @@ def whitening_map(X, n_components=None, reg=1e-10):
     n_components : int, default=None
         Keep the rows for the ``n_components`` directions of largest variance;
         all when ``None``.
-    reg : float, default=1e-10
-        Ridge, relative to the largest eigenvalue of the covariance.
 
     Returns
     -------
     components : ndarray of shape (n_components, n_features)
-        The whitening map.
+        The whitening map; rows past the rank of the covariance are zero.
     """
     covariance = np.atleast_2d(np.cov(X, rowvar=False))
     eigenvalues, eigenvectors = eigh(covariance)
-    eigenvalues = np.clip(eigenvalues, 0.0, None)
-    ridge = reg * max(eigenvalues.max(), np.finfo(np.float64).tiny)
     order = np.argsort(eigenvalues)[::-1][:n_components]
-    scale = 1.0 / np.sqrt(eigenvalues[order] + ridge)
+    eigenvalues = eigenvalues[order]
+    # The rank cut-off of numpy.linalg.pinv: below it an eigenvalue is noise.
+    cutoff = max(X.shape) * np.finfo(np.float64).eps * max(eigenvalues.max(), 0.0)
+    scale = np.zeros_like(eigenvalues)
+    kept = eigenvalues > cutoff
+    scale[kept] = 1.0 / np.sqrt(eigenvalues[kept])
     return scale[:, None] * eigenvectors[:, order].T
 
 
@@ -92,8 +94,8 @@ def initialize_components(init, X, y=None, *, n_components=None, random_state=No
         * ``"lda"``: the leading discriminant directions (needs ``y``).
         * ``"identity"``: the first ``n_components`` rows of the identity.
         * ``"random"``: standard normal entries.
-        * ``"covariance"``: the whitening map of the data (inverse square root
-          of its regularised covariance), truncated to the top directions.
+        * ``"covariance"``: the whitening map of the data (square root of the
+          pseudo-inverse of its covariance), truncated to the top directions.
         * an array of shape (n_components, n_features): used as given.
     X : ndarray of shape (n_samples, n_features)
         Training data.
@@ -160,6 +162,12 @@ def initialize_components(init, X, y=None, *, n_components=None, random_state=No
             )
         lda = LinearDiscriminantAnalysis(n_components=n_components).fit(X, y)
         components = lda.scalings_.T[:n_components]
+        if components.shape[0] < n_components:
+            # Class means of lower rank than asked (e.g. on one line): complete
+            # the map with the leading principal axes.
+            pca = PCA(n_components=n_components - components.shape[0],
+                      random_state=random_state).fit(X)
+            components = np.vstack([components, pca.components_])
     elif init == "covariance":
         components = whitening_map(X, n_components)
     else:

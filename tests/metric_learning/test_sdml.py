@@ -1,0 +1,68 @@
+"""Tests of SDML and SDML_Supervised."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_wine
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_metric.metric_learning import SDML, SDML_Supervised
+
+from .test_itml import _digit_pairs
+
+
+@pytest.mark.parametrize("prior", ["identity", "covariance", "random"])
+@pytest.mark.parametrize("load", [load_wine, load_digits])
+def test_fits_where_metric_learn_crashes(load, prior):
+    X, y = load(return_X_y=True)  # unscaled; digits has constant pixels
+    sdml = SDML_Supervised(prior=prior, random_state=0).fit(X[::2], y[::2])
+    M = sdml.get_mahalanobis_matrix()
+    assert np.all(np.isfinite(M)) and np.linalg.eigvalsh(M).min() > -1e-8
+
+
+def test_constant_and_collinear_features():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    X = np.column_stack([X, np.zeros(len(X)), 2 * X[:, 0]])
+    sdml = SDML_Supervised(prior="covariance", random_state=0).fit(X, y)
+    assert np.all(np.isfinite(sdml.transform(X)))
+
+
+def test_sparsity_param_makes_metric_sparser():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    dense = SDML_Supervised(sparsity_param=0.0, random_state=0).fit(X, y)
+    sparse = SDML_Supervised(sparsity_param=0.5, random_state=0).fit(X, y)
+    off = ~np.eye(X.shape[1], dtype=bool)
+    assert (np.abs(sparse.get_mahalanobis_matrix()[off]) < 1e-10).sum() > (
+        np.abs(dense.get_mahalanobis_matrix()[off]) < 1e-10).sum()
+
+
+def test_no_sparsity_is_regularised_inverse():
+    rng = np.random.RandomState(0)
+    pairs = rng.normal(size=(40, 2, 3))
+    y = np.where(rng.rand(40) < 0.5, 1, -1)
+    sdml = SDML(sparsity_param=0.0, balance_param=0.1).fit(pairs, y)
+    v = pairs[:, 0] - pairs[:, 1]
+    C = np.eye(3) + 0.1 * (v.T * y) @ v / 40 + sdml.shift_ * np.eye(3)
+    assert_allclose(sdml.get_mahalanobis_matrix(), np.linalg.inv(C), rtol=1e-3)
+
+
+def test_weakly_supervised_digits_pairs_accuracy():
+    X, (train, ytrain), (test, ytest) = _digit_pairs()
+    sdml = SDML(preprocessor=X).fit(train, ytrain)
+    assert np.mean(sdml.predict(test) == ytest) >= 0.75
+
+
+def test_clone_pickle_cross_val_on_pairs():
+    X, (train, ytrain), _ = _digit_pairs(n_train=300, n_constraints=150)
+    sdml = SDML(preprocessor=X)
+    fitted = clone(sdml).fit(train, ytrain)
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert_allclose(restored.decision_function(train), fitted.decision_function(train))
+    assert cross_val_score(sdml, train, ytrain, cv=3).mean() > 0.7
+    GridSearchCV(sdml, {"balance_param": [0.1, 0.5]}, cv=3).fit(train, ytrain)
