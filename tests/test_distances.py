@@ -491,8 +491,10 @@ def test_knn_property_random_shapes(n_query, n_index, n_features, k, metric, dty
     D = pairwise_distances(X_query, X_index, metric=metric).astype(np.float64)
     if metric == "cosine":
         # scipy leaves zero rows undefined for cosine; the pair-by-pair kernel is
-        # then the oracle, and it rounds equal pairs equally.
-        reference = D
+        # then the oracle, and it rounds equal pairs equally. Its float64 output
+        # is used: rounding to float32 would create ties the search never saw.
+        reference = pairwise_distances(X_query.astype(np.float64),
+                                       X_index.astype(np.float64), metric=metric)
     else:
         # Coordinates are small integers, so cdist's direct sums are exact and
         # equal distances compare equal.

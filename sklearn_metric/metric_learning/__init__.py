@@ -18,14 +18,42 @@ from ._base import (
     QuadrupletsClassifierMixin,
     TripletsClassifierMixin,
 )
+from ._covariance import Covariance
+from ._itml import ITML, ITML_Supervised
+from ._lfda import LFDA
+from ._lmnn import LMNN
+from ._lsml import LSML, LSML_Supervised
+from ._mlkr import MLKR
+from ._mmc import MMC, MMC_Supervised
+from ._nca import NCA
+from ._rca import RCA, RCA_Supervised
+from ._scml import SCML, SCML_Supervised
+from ._sdml import SDML, SDML_Supervised
 from .constraints import Constraints, generate_knntriplets, wrap_pairs
 
 __all__ = [
     "Constraints",
+    "Covariance",
+    "ITML",
+    "ITML_Supervised",
+    "LFDA",
+    "LMNN",
+    "LSML",
+    "LSML_Supervised",
+    "MLKR",
+    "MMC",
+    "MMC_Supervised",
     "MahalanobisMetric",
     "MahalanobisMixin",
+    "NCA",
     "PairsClassifierMixin",
     "QuadrupletsClassifierMixin",
+    "RCA",
+    "RCA_Supervised",
+    "SCML",
+    "SCML_Supervised",
+    "SDML",
+    "SDML_Supervised",
     "TripletsClassifierMixin",
     "constraints",
     "generate_knntriplets",

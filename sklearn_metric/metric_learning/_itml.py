@@ -85,7 +85,7 @@ class ITML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         The validated preprocessor.
     n_features_in_ : int
         Number of features of the points.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also
@@ -207,7 +207,7 @@ class ITML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         Sweeps run.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also

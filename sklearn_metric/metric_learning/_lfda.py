@@ -103,7 +103,7 @@ class LFDA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         The validated ``preprocessor``.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :meth:`fit`, when ``X`` has string
         feature names.
 

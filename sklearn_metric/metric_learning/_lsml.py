@@ -88,7 +88,7 @@ class LSML(MahalanobisMixin, QuadrupletsClassifierMixin, BaseEstimator):
         ``n_components``.
     n_iter_ : int
         Number of L-BFGS iterations run.
-    objective_ : ndarray of shape (n_iter_ + 1,)
+    objective_ : ndarray of shape (`n_iter_` + 1,)
         Objective after each iteration, the starting value first.
     n_features_in_ : int
         Number of features of the points.
@@ -217,11 +217,11 @@ class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         The learned linear map ``L`` with ``M = L'L``.
     n_iter_ : int
         Number of L-BFGS iterations run.
-    objective_ : ndarray of shape (n_iter_ + 1,)
+    objective_ : ndarray of shape (`n_iter_` + 1,)
         Objective after each iteration, the starting value first.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`, when they are all strings.
     preprocessor_ : callable or None
         The validated ``preprocessor``.

@@ -74,7 +74,7 @@ class MMC(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         Pairs at distance at most this are predicted similar.
     n_iter_ : int
         Iterations run.
-    objective_ : ndarray of shape (n_iter_ + 1,)
+    objective_ : ndarray of shape (`n_iter_` + 1,)
         The objective minimised, from the starting point on: the sum of squared
         similar distances of the current matrix scaled to meet the constraint
         (full), or the penalised diagonal objective (diagonal).
@@ -82,7 +82,7 @@ class MMC(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         The validated preprocessor.
     n_features_in_ : int
         Number of features of the points.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also
@@ -213,11 +213,11 @@ class MMC_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         The linear map ``L`` with ``L'L = M``.
     n_iter_ : int
         Iterations run.
-    objective_ : ndarray of shape (n_iter_ + 1,)
+    objective_ : ndarray of shape (`n_iter_` + 1,)
         The objective minimised; see :class:`MMC`.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also

@@ -72,7 +72,7 @@ class RCA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         The validated ``preprocessor``.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :meth:`fit`, when ``X`` has string
         feature names.
 
@@ -185,7 +185,7 @@ class RCA_Supervised(RCA):
         The validated ``preprocessor``.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :meth:`fit`, when ``X`` has string
         feature names.
 

@@ -293,7 +293,7 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         The objective at every evaluation, the starting value first.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`, when they are all strings.
     preprocessor_ : callable or None
         The validated ``preprocessor``.

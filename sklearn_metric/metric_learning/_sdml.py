@@ -63,7 +63,7 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         The validated preprocessor.
     n_features_in_ : int
         Number of features of the points.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also
@@ -182,7 +182,7 @@ class SDML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         The regularisation added to the diagonal; see :class:`SDML`.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also

@@ -11,11 +11,32 @@ from .discovery import all_estimators
 
 # Constructor arguments that make the checks fast (fewer iterations, small k).
 PER_ESTIMATOR_CHECK_PARAMS = {
+    "LSML_Supervised": {"max_iter": 20},
+    "SCML_Supervised": {"max_iter": 200, "output_iter": 50},
+    "NCA": {"max_iter": 10},
+    "MLKR": {"max_iter": 10},
     "KNeighborsClassifier": {"n_neighbors": 3},
+    "LMNN": {"n_neighbors": 2, "max_iter": 30},
+    "ITML_Supervised": {"max_iter": 20},
+    "MMC_Supervised": {"max_iter": 20},
 }
 
 # {estimator name: {check name: reason}} for checks an estimator fails by design.
-PER_ESTIMATOR_XFAIL_CHECKS = {}
+PER_ESTIMATOR_XFAIL_CHECKS = {
+    "LSML_Supervised": {
+        "check_transformer_n_iter": (
+            "On the check's two well-separated blobs every drawn quadruplet is "
+            "already satisfied by the identity prior, where LSML's gradient is "
+            "exactly zero, so L-BFGS correctly stops after 0 iterations."
+        ),
+    },
+    "RCA": {
+        "check_fit_score_takes_y": (
+            "RCA.fit(X, chunks) takes chunklet ids, not class labels, and keeps "
+            "metric-learn's argument name; RCA_Supervised.fit(X, y) takes labels."
+        ),
+    },
+}
 
 
 def construct_instances():
