@@ -300,7 +300,8 @@ def _fit_mmc(estimator, X, indices, is_similar):
     else:
         metric, n_iter, objective = _solve_full(estimator, X, similar, diff, init)
     # Scale to Xing et al.'s form: the dissimilar distances sum to exactly 1.
-    total = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", diff, metric, diff), 0, None)).sum()
+    squared = np.einsum("ij,jk,ik->i", diff, metric, diff)
+    total = np.sqrt(np.clip(squared, 0, None)).sum()
     if total > 0:
         metric = metric / total**2
     estimator.n_iter_ = n_iter
@@ -315,7 +316,6 @@ def _solve_full(estimator, X, similar, diff, init):
     ``sum_S d**2 = trace(S M) <= 1`` into ``trace(B) <= 1``; the projection onto
     ``{B psd, trace(B) <= 1}`` clips the eigenvalues onto a simplex.
     """
-    n_features = X.shape[1]
     scatter = pair_scatter(X, similar, np.ones(similar.shape[0]))
     eigenvalues, eigenvectors = eigh(scatter)
     eigenvalues = np.clip(eigenvalues, 0.0, None)

@@ -257,7 +257,7 @@ def _fit_sdml(estimator, X, indices, is_similar):
     floor = max(1.0 / prior_eigenvalues.max(), 1e-3 * np.abs(eigenvalues).max())
 
     n_features = X.shape[1]
-    for attempt in range(_N_ATTEMPTS):
+    for _ in range(_N_ATTEMPTS):
         shift = max(0.0, floor - eigenvalues.min())
         regularised = target + shift * np.eye(n_features)
         if n_features == 1:

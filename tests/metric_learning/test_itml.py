@@ -13,7 +13,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_metric.metric_learning import Constraints, ITML, ITML_Supervised
+from sklearn_metric.metric_learning import ITML, Constraints, ITML_Supervised
 from sklearn_metric.metric_learning._kernels_pairs import itml_sweep, itml_sweep_numpy
 
 
@@ -99,15 +99,16 @@ def test_reproducible_and_constant_features():
 
 
 def test_bad_inputs():
+    rng = np.random.default_rng(0)
     pairs = np.zeros((4, 2, 3))
     with pytest.raises(ValueError, match="bounds"):
         ITML().fit(pairs + np.arange(3), [1, 1, -1, -1], bounds=[1.0])
     with pytest.raises(ValueError, match="prior"):
-        ITML(prior=np.eye(2)).fit(np.random.rand(4, 2, 3), [1, 1, -1, -1])
+        ITML(prior=np.eye(2)).fit(rng.random((4, 2, 3)), [1, 1, -1, -1])
     with pytest.raises(ValueError, match="positive definite"):
-        ITML(prior=np.zeros((3, 3))).fit(np.random.rand(4, 2, 3), [1, 1, -1, -1])
+        ITML(prior=np.zeros((3, 3))).fit(rng.random((4, 2, 3)), [1, 1, -1, -1])
     with pytest.raises(ValueError, match="Labels"):
-        ITML().fit(np.random.rand(4, 2, 3), [1, 2, -1, -1])
+        ITML().fit(rng.random((4, 2, 3)), [1, 2, -1, -1])
     with pytest.raises(ValueError):
         ITML().fit(np.full((4, 2, 3), np.nan), [1, 1, -1, -1])
 

@@ -35,14 +35,17 @@ def test_dissimilar_constraint_holds_and_objective_decreases(diagonal):
 
 def test_spectraplex_projection():
     rng = np.random.RandomState(0)
-    A = rng.normal(size=(5, 5)); A = A + A.T
+    A = rng.normal(size=(5, 5))
+    A = A + A.T
     P = _project_spectraplex(A)
     w = np.linalg.eigvalsh(P)
     assert w.min() > -1e-12 and w.sum() <= 1 + 1e-12
     # Projection is idempotent and no feasible point is closer.
     assert_allclose(_project_spectraplex(P), P, atol=1e-12)
     for _ in range(20):
-        Q = rng.normal(size=(5, 5)); Q = Q @ Q.T; Q /= np.trace(Q) * 1.5
+        Q = rng.normal(size=(5, 5))
+        Q = Q @ Q.T
+        Q /= np.trace(Q) * 1.5
         assert np.linalg.norm(A - P) <= np.linalg.norm(A - Q) + 1e-12
 
 
@@ -54,7 +57,7 @@ def test_convergence_warning():
 
 def test_needs_both_kinds_of_pairs():
     with pytest.raises(ValueError, match="dissimilar"):
-        MMC().fit(np.random.rand(4, 2, 3), [1, 1, 1, 1])
+        MMC().fit(np.random.default_rng(0).random((4, 2, 3)), [1, 1, 1, 1])
 
 
 def test_weakly_supervised_digits_pairs_accuracy():
