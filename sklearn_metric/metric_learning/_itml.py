@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._base import MahalanobisMixin, PairsClassifierMixin
-from ._kernels_pairs import itml_sweep
+from ._kernels import itml_sweep
 from ._util import check_classification_labels, components_from_metric
 from .constraints import Constraints
 

@@ -12,7 +12,7 @@ from .._kernels._threads import parallel_section, resolve_n_threads
 from ..distances import knn_search
 from ._base import MahalanobisMixin
 from ._covariance import _span_basis
-from ._kernels_closed_form import local_affinity
+from ._kernels import local_affinity
 from ._tuples import check_preprocessor
 from ._util import check_classification_labels, check_n_components
 

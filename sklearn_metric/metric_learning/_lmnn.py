@@ -18,7 +18,7 @@ from .._kernels._threads import (
     resolve_n_threads,
 )
 from ..distances import knn_search
-from . import _kernels_lmnn as _kl
+from . import _kernels as _kl
 from ._base import MahalanobisMixin
 from ._tuples import check_preprocessor
 from ._util import INIT_OPTIONS, check_classification_labels, initialize_components

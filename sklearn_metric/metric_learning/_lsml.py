@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from .._kernels._threads import parallel_section, resolve_n_threads
 from ._base import MahalanobisMixin, QuadrupletsClassifierMixin
-from ._kernels_relative import lsml_loss_coefficients, quadruplet_laplacian_product
+from ._kernels import lsml_loss_coefficients, quadruplet_laplacian_product
 from ._tuples import check_preprocessor
 from ._util import check_classification_labels, components_from_metric, lbfgs_minimize
 from .constraints import Constraints

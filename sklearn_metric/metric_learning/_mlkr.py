@@ -10,7 +10,7 @@ from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import parallel_section, resolve_n_threads
 from ._base import MahalanobisMixin
-from ._kernels_softmax import MLKR_OBJECTIVE, softmax_loss_grad
+from ._kernels import MLKR_OBJECTIVE, softmax_loss_grad
 from ._util import INIT_OPTIONS, initialize_components, lbfgs_minimize
 
 #: Gradient tolerance used when ``tol=None``: scipy's L-BFGS-B default, which

@@ -10,7 +10,7 @@ from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import parallel_section, resolve_n_threads
 from ._base import MahalanobisMixin
-from ._kernels_softmax import NCA_OBJECTIVE, softmax_loss_grad
+from ._kernels import NCA_OBJECTIVE, softmax_loss_grad
 from ._util import (
     INIT_OPTIONS,
     check_classification_labels,

@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from .._kernels._threads import parallel_section
 from ..distances import knn_search
 from ._base import MahalanobisMixin, TripletsClassifierMixin
-from ._kernels_relative import (
+from ._kernels import (
     centre_neighbourhoods,
     pair_sqdistances,
     scml_dual_averaging,

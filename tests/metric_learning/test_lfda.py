@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_metric.metric_learning import LFDA, _lfda
-from sklearn_metric.metric_learning._kernels_closed_form import (
+from sklearn_metric.metric_learning._kernels import (
     local_affinity,
     local_affinity_numpy,
 )

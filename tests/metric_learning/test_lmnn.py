@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
 from sklearn_metric.metric_learning import LMNN
-from sklearn_metric.metric_learning import _kernels_lmnn as kl
+from sklearn_metric.metric_learning import _kernels as kl
 from sklearn_metric.metric_learning._lmnn import (
     _CANDIDATE_SLACK,
     _LMNNProblem,

@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_metric.metric_learning import LSML, LSML_Supervised
-from sklearn_metric.metric_learning._kernels_relative import (
+from sklearn_metric.metric_learning._kernels import (
     lsml_loss_coefficients,
     quadruplet_laplacian_product,
 )

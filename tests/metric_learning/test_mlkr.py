@@ -15,7 +15,7 @@ from sklearn.utils import get_tags
 
 from sklearn_metric._kernels._threads import parallel_section
 from sklearn_metric.metric_learning import MLKR
-from sklearn_metric.metric_learning import _kernels_softmax as ks
+from sklearn_metric.metric_learning import _kernels as ks
 
 MLKR_CODE = ks.MLKR_OBJECTIVE
 

@@ -16,7 +16,7 @@ from sklearn.utils import get_tags
 
 from sklearn_metric._kernels._threads import parallel_section
 from sklearn_metric.metric_learning import NCA
-from sklearn_metric.metric_learning import _kernels_softmax as ks
+from sklearn_metric.metric_learning import _kernels as ks
 
 NCA_CODE = ks.NCA_OBJECTIVE
 
