@@ -42,7 +42,7 @@ from sklearn.utils._param_validation import (
 
 from ._kernels import _distances as _kd
 from ._kernels import _topk as _kt
-from ._kernels._threads import parallel_section, resolve_n_threads
+from ._kernels._threads import parallel_section, threads_for_work
 
 __all__ = [
     "METRICS",
@@ -309,7 +309,8 @@ class _PairwiseEngine:
 def _prepare_pairwise(X, Y, metric, n_jobs, params):
     X, Y = _check_inputs(X, Y)
     resolved = _resolve_metric(metric, params, X.shape[1])
-    return X, Y, _PairwiseEngine(X, Y, resolved, resolve_n_threads(n_jobs))
+    n_threads = threads_for_work(X.shape[0] * Y.shape[0] * X.shape[1], n_jobs)
+    return X, Y, _PairwiseEngine(X, Y, resolved, n_threads)
 
 
 _PAIRWISE_PARAMS = {
@@ -485,7 +486,7 @@ def paired_distances(X, Y, metric="euclidean", *, n_jobs=None, **params):
         return out
     aux_x = _kd.row_aux(X, metric.code)
     aux_y = _kd.row_aux(Y, metric.code)
-    with parallel_section(resolve_n_threads(n_jobs)):
+    with parallel_section(threads_for_work(X.size, n_jobs)):
         _kd.paired_direct(X, Y, aux_x, aux_y, metric.code, metric.p, out)
     return out
 
@@ -566,7 +567,7 @@ def knn_search(X_query, X_index, n_neighbors, *, metric="euclidean",
                else ").")
         )
     metric = _resolve_metric(metric, params, X_query.shape[1])
-    n_threads = resolve_n_threads(n_jobs)
+    n_threads = threads_for_work(n_queries * n_index * X_query.shape[1], n_jobs)
     if metric.func is not None:
         distances, indices = _knn_callable(X_query, X_index, n_neighbors, metric,
                                            exclude_self)

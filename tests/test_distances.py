@@ -546,3 +546,17 @@ def test_get_metric_callable_runs_at_kernel_speed(rng, monkeypatch):
     assert_allclose(pairwise_distances(X, metric=metric), expected, atol=1e-12)
     _, indices = knn_search(X, X, 3, metric=metric, exclude_self=True)
     assert_array_equal(indices, brute_force_knn(expected, 3, True)[1])
+
+
+def test_small_calls_run_on_one_thread():
+    from sklearn_metric._kernels._threads import (
+        MIN_PARALLEL_WORK,
+        resolve_n_threads,
+        threads_for_work,
+    )
+
+    assert threads_for_work(MIN_PARALLEL_WORK - 1, None) == 1
+    assert threads_for_work(MIN_PARALLEL_WORK, None) == resolve_n_threads(None)
+    assert threads_for_work(MIN_PARALLEL_WORK, 1) == 1
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        threads_for_work(10, 0)

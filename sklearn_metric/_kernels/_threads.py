@@ -54,6 +54,34 @@ def resolve_n_threads(n_jobs):
     return int(min(n_jobs, max_threads))
 
 
+#: Kernel calls of fewer floating-point operations than this run on one thread:
+#: waking threads (and, for OpenMP, their spin-waiting afterwards) costs more
+#: than such a call, and far more on a machine that is already busy.
+MIN_PARALLEL_WORK = 2**23
+
+
+def threads_for_work(n_operations, n_jobs):
+    """Numba threads for a kernel call of ``n_operations``: one when it is small.
+
+    Parameters
+    ----------
+    n_operations : int
+        Rough count of floating-point operations of the call.
+    n_jobs : int or None
+        The caller's ``n_jobs``, an upper bound (see :func:`resolve_n_threads`).
+
+    Returns
+    -------
+    n_threads : int
+        1 below :data:`MIN_PARALLEL_WORK`, else ``resolve_n_threads(n_jobs)``.
+    """
+    if n_operations < MIN_PARALLEL_WORK:
+        if n_jobs == 0:
+            resolve_n_threads(n_jobs)  # the same error as for large calls
+        return 1
+    return resolve_n_threads(n_jobs)
+
+
 @contextmanager
 def parallel_section(n_threads, *, limit_blas=False):
     """Run parallel kernels with ``n_threads`` Numba threads.

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import (
+    MIN_PARALLEL_WORK,
     _get_blas_controller,
     parallel_section,
     resolve_n_threads,
@@ -41,7 +42,6 @@ _MAX_HALVINGS = 60
 # index rows x components for a neighbour search) one thread is used: a
 # parallel launch costs more than it saves on small problems, and on a busy
 # machine a descheduled thread stalls the whole launch.
-_PARALLEL_MIN_WORK = 1 << 23
 
 
 class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
@@ -271,7 +271,7 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
 
         # The products X L' of a small problem are too small for BLAS threads to
         # pay, and on a busy machine they stall every evaluation.
-        small = X.size * components.shape[0] < _PARALLEL_MIN_WORK
+        small = X.size * components.shape[0] < MIN_PARALLEL_WORK
         with (_get_blas_controller().limit(limits=1, user_api="blas") if small
               else nullcontext()):
             problem = _LMNNProblem(
@@ -377,8 +377,8 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
 
 
 def _threads_for(n_threads, work):
-    """Threads for a kernel launch of ``work`` operations (see _PARALLEL_MIN_WORK)."""
-    return n_threads if work >= _PARALLEL_MIN_WORK else 1
+    """Threads for a kernel launch of ``work`` operations (see MIN_PARALLEL_WORK)."""
+    return n_threads if work >= MIN_PARALLEL_WORK else 1
 
 
 def _target_neighbors(X, y, n_neighbors, n_threads):

@@ -10,7 +10,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
-from .._kernels._threads import parallel_section, resolve_n_threads
+from .._kernels._threads import (
+    MIN_PARALLEL_WORK,
+    parallel_section,
+    threads_for_work,
+)
 from ._base import MahalanobisMixin, QuadrupletsClassifierMixin
 from ._kernels import lsml_loss_coefficients, quadruplet_laplacian_product
 from ._tuples import check_preprocessor
@@ -20,7 +24,6 @@ from .constraints import Constraints
 # Below this many element operations a kernel call takes a few milliseconds on
 # one thread; waking more threads (which may have to wait for a busy core)
 # costs about as much as it saves.
-_MIN_PARALLEL_WORK = 2**23
 
 # Ridge of the 'covariance' prior, relative to the mean variance: constant or
 # collinear features would otherwise make the prior singular.
@@ -309,12 +312,6 @@ class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         return self
 
 
-def _threads_for_work(n_operations, n_jobs):
-    """Threads for a kernel call of ``n_operations``: one when it is small."""
-    if n_operations < _MIN_PARALLEL_WORK:
-        return 1
-    return resolve_n_threads(n_jobs)
-
 
 def _check_weights(weights, n_quadruplets):
     """Validate quadruplet weights and rescale them to sum to 1."""
@@ -422,7 +419,7 @@ def _fit_lsml(estimator, X, indices, weights, random_state):
     ):
         components = previous
 
-    n_threads = _threads_for_work(indices.shape[0] * n_features * 8, estimator.n_jobs)
+    n_threads = threads_for_work(indices.shape[0] * n_features * 8, estimator.n_jobs)
     loss_grad = _LSMLObjective(X, indices, weights, prior_inverse, prior_logdet,
                                n_threads=n_threads)
     components, n_iter, objective = lbfgs_minimize(
@@ -465,7 +462,7 @@ class _LSMLObjective:
         self.constant = prior_logdet - X.shape[1]
         self.n_threads = n_threads
         self.coefficients = np.empty((indices.shape[0], 2))
-        self.small = X.shape[0] * X.shape[1] ** 2 < _MIN_PARALLEL_WORK * 2
+        self.small = X.shape[0] * X.shape[1] ** 2 < MIN_PARALLEL_WORK * 2
         self.scattered = np.empty_like(self.X)
 
     def comparison_loss(self, L):

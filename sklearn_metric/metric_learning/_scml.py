@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 from threadpoolctl import threadpool_limits
 
-from .._kernels._threads import parallel_section
+from .._kernels._threads import parallel_section, threads_for_work
 from ..distances import knn_search
 from ._base import MahalanobisMixin, TripletsClassifierMixin
 from ._kernels import (
@@ -21,7 +21,6 @@ from ._kernels import (
     pair_sqdistances,
     scml_dual_averaging,
 )
-from ._lsml import _threads_for_work
 from ._tuples import check_preprocessor
 from ._util import check_classification_labels, components_from_metric
 from .constraints import generate_knntriplets
@@ -366,7 +365,7 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         _, y_encoded = check_classification_labels(y, type(self).__name__)
         random_state = check_random_state(self.random_state)
         triplets = generate_knntriplets(X, y_encoded, self.k_genuine, self.k_impostor,
-                                        n_jobs=_search_jobs(X, self.n_jobs))
+                                        n_jobs=self.n_jobs)
         if triplets.shape[0] == 0:
             raise ValueError(
                 f"{type(self).__name__} found no triplets: every class has a single "
@@ -381,18 +380,6 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         _fit_scml(self, X, triplets, basis, random_state)
         return self
 
-
-def _search_jobs(X, n_jobs):
-    """``n_jobs`` for the neighbour searches over ``X``: 1 when they are small.
-
-    The searches are one per class (and per scale), each a small part of a
-    brute-force ``n_samples**2 * n_features`` pass; for data of the size of
-    load_digits, waking threads for each costs more than it saves.
-    """
-    n_samples, n_features = X.shape
-    if n_samples * n_samples * n_features < 2**28:
-        return 1
-    return n_jobs
 
 
 def _check_output_iter(estimator):
@@ -520,7 +507,7 @@ def _lda_basis(X, y, n_basis, random_state, n_jobs):
     # One k-means run (metric-learn runs ten): the centres only anchor the
     # neighbourhoods, so a better clustering objective buys little. A small
     # clustering runs on one thread: OpenMP barriers cost more than they save.
-    n_threads = _threads_for_work(n_samples * n_clusters * n_features // 16, n_jobs)
+    n_threads = threads_for_work(n_samples * n_clusters * n_features // 16, n_jobs)
     with threadpool_limits(limits=n_threads, user_api="openmp"):
         centres = KMeans(
             n_clusters=n_clusters, n_init=1, random_state=random_state
@@ -532,7 +519,7 @@ def _lda_basis(X, y, n_basis, random_state, n_jobs):
     for label in range(n_classes):
         members = np.flatnonzero(y == label)
         _, nearest = knn_search(centres, X[members], int(per_class[-1, label]),
-                                n_jobs=_search_jobs(X, n_jobs))
+                                n_jobs=n_jobs)
         neighbours.append(members[nearest])
 
     blocks = []
@@ -548,7 +535,7 @@ def _lda_basis(X, y, n_basis, random_state, n_jobs):
             sets = neighbourhoods[start:start + chunk]
             centred = np.empty((sets.shape[0], n_members, n_features))
             between = np.empty((sets.shape[0], n_features, n_classes))
-            n_threads = _threads_for_work(centred.size, n_jobs)
+            n_threads = threads_for_work(centred.size, n_jobs)
             # The scatter matrices and their factorisations are many small
             # LAPACK/BLAS calls, each faster on one BLAS thread.
             with parallel_section(n_threads, limit_blas=True):
@@ -711,7 +698,7 @@ class _SCMLObjective:
         active = np.flatnonzero(w > 0)
         scale = np.sqrt(w[active]).astype(self.projected.dtype, copy=False)
         Z = np.ascontiguousarray(self.projected[:, active] * scale)
-        n_threads = _threads_for_work(self.pairs.shape[0] * (3 * active.shape[0] + 1),
+        n_threads = threads_for_work(self.pairs.shape[0] * (3 * active.shape[0] + 1),
                                       self.n_jobs)
         with parallel_section(n_threads):
             pair_sqdistances(Z, self.pairs, self.distances)
