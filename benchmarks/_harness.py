@@ -597,6 +597,9 @@ def load_suite(name):
 def _progress_line(suite_name, row):
     if row.status != "ok":
         return f"[{suite_name}] {row.case} vs {row.anchor}: {row.notes[-1]}"
+    if row.anchor_time is None:
+        return (f"[{suite_name}] {row.case} vs {row.anchor}: ours "
+                f"{format_ms(row.our_time)} ms; {row.notes[-1]}")
     return (
         f"[{suite_name}] {row.case} vs {row.anchor}: "
         f"{format_ms(row.anchor_time)} ms / {format_ms(row.our_time)} ms "
@@ -604,8 +607,8 @@ def _progress_line(suite_name, row):
     )
 
 
-def run_suite(suite, *, quick, repeats, progress=None):
-    """Run every case of a suite module.
+def run_suite(suite, *, quick, repeats, progress=None, match=None):
+    """Run every case of a suite module, or those whose name contains ``match``.
 
     Parameters
     ----------
@@ -618,6 +621,8 @@ def run_suite(suite, *, quick, repeats, progress=None):
         Timed calls of each side per case.
     progress : callable, optional
         Called with one line of text after each case.
+    match : str, optional
+        Run only the cases whose name contains this text.
 
     Returns
     -------
@@ -628,6 +633,8 @@ def run_suite(suite, *, quick, repeats, progress=None):
     context = list(suite.context(quick)) if hasattr(suite, "context") else []
     rows = []
     for case in suite.cases(quick):
+        if match is not None and match not in case.name:
+            continue
         row = run_case(case, repeats)
         rows.append(row)
         if progress is not None:

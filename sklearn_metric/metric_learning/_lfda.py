@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-from .._kernels._threads import parallel_section, resolve_n_threads
+from .._kernels._threads import parallel_section, threads_for_work
 from ..distances import knn_search
 from ._base import MahalanobisMixin
 from ._covariance import _span_basis
@@ -263,7 +263,8 @@ def _affinity_scatter(X, scale, n_jobs):
     sq_norms = np.einsum("ij,ij->i", X, X)
     scatter = np.zeros((X.shape[1], X.shape[1]))
     block = max(1, _BLOCK_ENTRIES // n_class)
-    with parallel_section(resolve_n_threads(n_jobs)):
+    # The kernel's work is one entry per pair of the class.
+    with parallel_section(threads_for_work(n_class * n_class * 8, n_jobs)):
         for start in range(0, n_class, block):
             rows = X[start:start + block]
             sq_distances = sq_norms[start:start + block, None] + sq_norms - 2.0 * (
