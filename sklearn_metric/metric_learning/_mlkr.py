@@ -11,7 +11,7 @@ from sklearn.utils.validation import validate_data
 from .._kernels._threads import parallel_section, resolve_n_threads
 from ._base import MahalanobisMixin
 from ._kernels import MLKR_OBJECTIVE, softmax_loss_grad
-from ._util import INIT_OPTIONS, initialize_components, lbfgs_minimize
+from ._util import INIT_OPTIONS, lbfgs_minimize, starting_components
 
 #: Gradient tolerance used when ``tol=None``: scipy's L-BFGS-B default, which
 #: is also what metric-learn's ``tol=None`` amounts to.
@@ -175,7 +175,7 @@ ndarray of shape (n_components, n_features), default="auto"
         targets = np.ascontiguousarray(y, dtype=np.float64)
         n_threads = resolve_n_threads(self.n_jobs)
 
-        components = self._initial_components(X)
+        components = starting_components(self, X)
         labels = np.zeros(X.shape[0], dtype=np.int64)
 
         def loss_grad(flat):
@@ -197,27 +197,6 @@ ndarray of shape (n_components, n_features), default="auto"
             print(f"[{type(self).__name__}] training took "
                   f"{time.perf_counter() - start:.2f}s")
         return self
-
-    def _initial_components(self, X):
-        """Starting map: the previous solution under warm start, else ``init``."""
-        n_features = X.shape[1]
-        if self.warm_start and hasattr(self, "components_"):
-            if self.components_.shape[1] != n_features:
-                raise ValueError(
-                    f"warm_start=True needs X with the {self.components_.shape[1]} "
-                    f"features of the previous fit; got {n_features}."
-                )
-            return self.components_.copy()
-        components = initialize_components(
-            self.init, X, None, n_components=self.n_components,
-            random_state=self.random_state, verbose=self.verbose,
-        )
-        if components.shape[0] > n_features:
-            raise ValueError(
-                f"The init array has {components.shape[0]} rows, more than the "
-                f"{n_features} features; n_components must be at most n_features."
-            )
-        return components
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

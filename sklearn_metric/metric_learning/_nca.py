@@ -14,8 +14,8 @@ from ._kernels import NCA_OBJECTIVE, softmax_loss_grad
 from ._util import (
     INIT_OPTIONS,
     check_classification_labels,
-    initialize_components,
     lbfgs_minimize,
+    starting_components,
 )
 
 #: Gradient tolerance used when ``tol=None``: scipy's L-BFGS-B default, which
@@ -191,7 +191,7 @@ ndarray of shape (n_components, n_features), default="auto"
         labels = labels.astype(np.int64)
         n_threads = resolve_n_threads(self.n_jobs)
 
-        components = self._initial_components(X, labels)
+        components = starting_components(self, X, labels)
         targets = np.zeros(X.shape[0])
 
         def loss_grad(flat):
@@ -214,27 +214,6 @@ ndarray of shape (n_components, n_features), default="auto"
             print(f"[{type(self).__name__}] training took "
                   f"{time.perf_counter() - start:.2f}s")
         return self
-
-    def _initial_components(self, X, labels):
-        """Starting map: the previous solution under warm start, else ``init``."""
-        n_features = X.shape[1]
-        if self.warm_start and hasattr(self, "components_"):
-            if self.components_.shape[1] != n_features:
-                raise ValueError(
-                    f"warm_start=True needs X with the {self.components_.shape[1]} "
-                    f"features of the previous fit; got {n_features}."
-                )
-            return self.components_.copy()
-        components = initialize_components(
-            self.init, X, labels, n_components=self.n_components,
-            random_state=self.random_state, verbose=self.verbose,
-        )
-        if components.shape[0] > n_features:
-            raise ValueError(
-                f"The init array has {components.shape[0]} rows, more than the "
-                f"{n_features} features; n_components must be at most n_features."
-            )
-        return components
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -178,6 +178,47 @@ def initialize_components(init, X, y=None, *, n_components=None, random_state=No
     return np.ascontiguousarray(components, dtype=np.float64)
 
 
+def starting_components(estimator, X, y=None):
+    """The map an iterative learner starts from.
+
+    The previous ``components_`` under ``warm_start=True`` (when there is one),
+    otherwise :func:`initialize_components` with the estimator's ``init``,
+    ``n_components``, ``random_state`` and ``verbose``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner being fitted.
+    X : ndarray of shape (n_samples, n_features)
+        Training data.
+    y : ndarray of shape (n_samples,), default=None
+        Labels, for ``init="lda"`` and ``"auto"``.
+
+    Returns
+    -------
+    components : ndarray of shape (n_components, n_features)
+        The starting map, a fresh array.
+    """
+    n_features = X.shape[1]
+    if estimator.warm_start and hasattr(estimator, "components_"):
+        if estimator.components_.shape[1] != n_features:
+            raise ValueError(
+                f"warm_start=True needs X with the {estimator.components_.shape[1]} "
+                f"features of the previous fit; got {n_features}."
+            )
+        return estimator.components_.copy()
+    components = initialize_components(
+        estimator.init, X, y, n_components=estimator.n_components,
+        random_state=estimator.random_state, verbose=estimator.verbose,
+    )
+    if components.shape[0] > n_features:
+        raise ValueError(
+            f"The init array has {components.shape[0]} rows, more than the "
+            f"{n_features} features; n_components must be at most n_features."
+        )
+    return components
+
+
 def project_psd(M):
     """Nearest PSD matrix in Frobenius norm: negative eigenvalues set to zero.
 
