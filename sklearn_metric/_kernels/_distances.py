@@ -149,6 +149,64 @@ def row_aux(X, code):
     return aux
 
 
+@njit(cache=True)
+def reduced_block(code, X, x_start, x_stop, aux_x, Y, y_start, y_stop, aux_y, p,
+                  out):
+    """Reduced distances between rows ``x_start:x_stop`` of X and ``y_start:y_stop``
+    of Y, into ``out[:x_stop - x_start, :y_stop - y_start]``.
+
+    The metric is chosen once per block, so every metric runs in a loop of its
+    own: choosing it per pair would cost as much as the distance itself. Rows of
+    Y are the outer loop so that each is reused for the whole block of X.
+    """
+    if code == EUCLIDEAN or code == SQEUCLIDEAN:
+        for j in range(y_start, y_stop):
+            y = Y[j]
+            for i in range(x_start, x_stop):
+                out[i - x_start, j - y_start] = sqeuclidean(X[i], y)
+    elif code == MANHATTAN:
+        for j in range(y_start, y_stop):
+            y = Y[j]
+            for i in range(x_start, x_stop):
+                out[i - x_start, j - y_start] = _manhattan(X[i], y)
+    elif code == CHEBYSHEV:
+        for j in range(y_start, y_stop):
+            y = Y[j]
+            for i in range(x_start, x_stop):
+                out[i - x_start, j - y_start] = _chebyshev(X[i], y)
+    elif code == MINKOWSKI:
+        for j in range(y_start, y_stop):
+            y = Y[j]
+            for i in range(x_start, x_stop):
+                out[i - x_start, j - y_start] = _minkowski_reduced(X[i], y, p)
+    elif code == COSINE:
+        for j in range(y_start, y_stop):
+            y = Y[j]
+            norm_y = aux_y[j, 0]
+            for i in range(x_start, x_stop):
+                out[i - x_start, j - y_start] = _cosine(X[i], y, aux_x[i, 0], norm_y)
+    else:
+        for j in range(y_start, y_stop):
+            y = Y[j]
+            mean_y = aux_y[j, 0]
+            for i in range(x_start, x_stop):
+                out[i - x_start, j - y_start] = _snr(X[i], y, aux_x[i, 0],
+                                                     aux_x[i, 1], mean_y)
+
+
+@njit(cache=True)
+def finalize_block(code, p, out):
+    """Apply :func:`finalize_distance` to every entry of a 2-D block, in place."""
+    if code == EUCLIDEAN:
+        for a in range(out.shape[0]):
+            for b in range(out.shape[1]):
+                out[a, b] = np.sqrt(out[a, b])
+    elif code == MINKOWSKI:
+        for a in range(out.shape[0]):
+            for b in range(out.shape[1]):
+                out[a, b] = out[a, b] ** (1.0 / p)
+
+
 @njit(parallel=True, cache=True)
 def pairwise_direct(X, Y, aux_x, aux_y, code, p, out):
     """Fill ``out[i, j]`` with d(X[i], Y[j]), computed pair by pair.
@@ -156,16 +214,13 @@ def pairwise_direct(X, Y, aux_x, aux_y, code, p, out):
     Parallel over blocks of rows of X; ``out`` has the dtype of the result.
     """
     n_x = X.shape[0]
-    n_y = Y.shape[0]
     n_blocks = (n_x + _ROW_BLOCK - 1) // _ROW_BLOCK
     for block in prange(n_blocks):
         start = block * _ROW_BLOCK
         stop = min(start + _ROW_BLOCK, n_x)
-        for j in range(n_y):
-            y = Y[j]
-            for i in range(start, stop):
-                value = reduced_distance(code, X[i], y, aux_x[i], aux_y[j], p)
-                out[i, j] = finalize_distance(code, value, p)
+        rows = out[start:stop]
+        reduced_block(code, X, start, stop, aux_x, Y, 0, Y.shape[0], aux_y, p, rows)
+        finalize_block(code, p, rows)
 
 
 @njit(parallel=True, cache=True)

@@ -16,7 +16,7 @@ Two search paths share one bounded max-heap per query:
 import numpy as np
 from numba import njit, prange
 
-from ._distances import finalize_distance, reduced_distance, sqeuclidean
+from ._distances import finalize_distance, reduced_block, sqeuclidean
 
 # Index of an empty heap slot. It ranks after every real (distance, index) pair,
 # infinite distances included, so any real candidate displaces it.
@@ -64,21 +64,38 @@ def heap_sort(heap_d, heap_i):
         heap_i[end] = top_i
 
 
+# Queries searched together on the direct path, and index rows per block of
+# reduced distances: one (queries x columns) float64 buffer per thread.
+_QUERY_BLOCK = 8
+_COLUMN_BLOCK = 2048
+
+
 @njit(cache=True)
-def _direct_one_query(x, aux_x, Y, aux_y, code, p, skip, heap_d, heap_i):
-    heap_d[:] = np.inf
-    heap_i[:] = EMPTY
-    for j in range(Y.shape[0]):
-        if j == skip:
-            continue
-        value = reduced_distance(code, x, Y[j], aux_x, aux_y[j], p)
-        # Indices arrive in increasing order, so a tie never displaces a
-        # smaller index already kept; _after settles ties inside the heap.
-        if _after(heap_d[0], heap_i[0], value, j):
-            heap_replace_root(heap_d, heap_i, value, j)
-    heap_sort(heap_d, heap_i)
-    for m in range(heap_d.shape[0]):
-        heap_d[m] = finalize_distance(code, heap_d[m], p)
+def _direct_query_block(X, q_start, q_stop, aux_x, Y, aux_y, code, p, query_ids,
+                        out_d, out_i):
+    buffer = np.empty((q_stop - q_start, min(_COLUMN_BLOCK, Y.shape[0])))
+    for q in range(q_start, q_stop):
+        out_d[q, :] = np.inf
+        out_i[q, :] = EMPTY
+    for y_start in range(0, Y.shape[0], _COLUMN_BLOCK):
+        y_stop = min(y_start + _COLUMN_BLOCK, Y.shape[0])
+        reduced_block(code, X, q_start, q_stop, aux_x, Y, y_start, y_stop, aux_y,
+                      p, buffer)
+        for q in range(q_start, q_stop):
+            heap_d = out_d[q]
+            heap_i = out_i[q]
+            row = buffer[q - q_start]
+            skip = query_ids[q]
+            for j in range(y_start, y_stop):
+                value = row[j - y_start]
+                # Indices arrive in increasing order, so a tie never displaces
+                # a smaller index already kept; _after settles ties in the heap.
+                if j != skip and _after(heap_d[0], heap_i[0], value, j):
+                    heap_replace_root(heap_d, heap_i, value, j)
+    for q in range(q_start, q_stop):
+        heap_sort(out_d[q], out_i[q])
+        for m in range(out_d.shape[1]):
+            out_d[q, m] = finalize_distance(code, out_d[q, m], p)
 
 
 @njit(parallel=True, cache=True)
@@ -86,11 +103,15 @@ def knn_direct(X, aux_x, Y, aux_y, code, p, query_ids, out_d, out_i):
     """Exact k nearest rows of Y for every row of X, pair by pair.
 
     ``query_ids[q]`` is the index in Y that query q must skip (itself), or -1.
-    ``out_d`` (float64) and ``out_i`` have shape (n_queries, k).
+    ``out_d`` (float64) and ``out_i`` have shape (n_queries, k). Queries go in
+    blocks, and each block's distances to a block of Y are computed at once.
     """
-    for q in prange(X.shape[0]):
-        _direct_one_query(X[q], aux_x[q], Y, aux_y, code, p, query_ids[q],
-                          out_d[q], out_i[q])
+    n_q = X.shape[0]
+    n_blocks = (n_q + _QUERY_BLOCK - 1) // _QUERY_BLOCK
+    for block in prange(n_blocks):
+        q_start = block * _QUERY_BLOCK
+        _direct_query_block(X, q_start, min(q_start + _QUERY_BLOCK, n_q), aux_x, Y,
+                            aux_y, code, p, query_ids, out_d, out_i)
 
 
 @njit(cache=True)
