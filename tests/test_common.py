@@ -23,8 +23,11 @@ from sklearn_metric.utils.discovery import all_estimators
 
 ESTIMATORS = list(construct_instances())
 # Estimators fed with ordinary (n_samples, n_features) data; tuple learners take
-# pairs, triplets or quadruplets and have their own checks.
-TABULAR = [est for est in ESTIMATORS if get_tags(est).input_tags.two_d_array]
+# pairs, triplets or quadruplets and have their own checks. Samplers change the
+# rows themselves (fit_resample), so they get checks of their own below.
+SAMPLERS = [est for est in ESTIMATORS if hasattr(est, "fit_resample")]
+TABULAR = [est for est in ESTIMATORS if get_tags(est).input_tags.two_d_array
+           and not hasattr(est, "fit_resample")]
 
 
 def _id(estimator):
@@ -105,3 +108,31 @@ def test_set_output_pandas(estimator):
     assert isinstance(out, pd.DataFrame)
     assert list(out.columns) == list(transformer.get_feature_names_out())
     assert out.index.equals(frame.index)
+
+
+def _imbalanced_iris():
+    X, y = load_iris(return_X_y=True)
+    keep = np.r_[0:50, 50:70, 100:110]  # 50 / 20 / 10 samples
+    return X[keep], y[keep]
+
+
+def _seeded(estimator):
+    estimator = clone(estimator)
+    if "random_state" in estimator.get_params():
+        estimator.set_params(random_state=0)
+    return estimator
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS, ids=_id)
+def test_sampler_keeps_rows_consistent_and_reproducible(sampler):
+    X, y = _imbalanced_iris()
+    X_copy = X.copy()
+    X_res, y_res = _seeded(sampler).fit_resample(X, y)
+    assert X_res.shape == (y_res.shape[0], X.shape[1])
+    assert np.isfinite(X_res).all()
+    np.testing.assert_array_equal(X, X_copy)
+    # The same seed gives the same rows, also after a pickle round trip.
+    restored = pickle.loads(pickle.dumps(_seeded(sampler)))
+    X_again, y_again = restored.fit_resample(X, y)
+    np.testing.assert_array_equal(X_again, X_res)
+    np.testing.assert_array_equal(y_again, y_res)
