@@ -1,0 +1,19 @@
+"""Over-samplers: synthetic minority rows, for imbalanced classification."""
+
+from ._adasyn import ADASYN
+from ._borderline import BorderlineSMOTE
+from ._kmeans_smote import KMeansSMOTE
+from ._smote import SMOTE
+from ._smote_nc import SMOTENC
+from ._smoten import SMOTEN
+from ._svm_smote import SVMSMOTE
+
+__all__ = [
+    "ADASYN",
+    "BorderlineSMOTE",
+    "KMeansSMOTE",
+    "SMOTE",
+    "SMOTEN",
+    "SMOTENC",
+    "SVMSMOTE",
+]

@@ -1,0 +1,109 @@
+"""The one neighbour search of the over-samplers.
+
+Every sampler finds neighbours through :func:`minority_neighbors`, so that an
+approximate index can later replace the exact search without touching them.
+"""
+
+import numpy as np
+from scipy import sparse
+
+from ..distances import knn_search
+
+__all__ = ["minority_neighbors"]
+
+
+def minority_neighbors(X_query, X_index, n_neighbors, *, metric="euclidean",
+                       metric_params=None, exclude_self=False, n_jobs=None):
+    """The ``n_neighbors`` nearest rows of ``X_index`` for each row of ``X_query``.
+
+    Parameters
+    ----------
+    X_query : {ndarray, sparse matrix} of shape (n_queries, n_features)
+        Rows whose neighbours are wanted. Sparse rows are densified.
+    X_index : {ndarray, sparse matrix} of shape (n_index, n_features)
+        Rows to search.
+    n_neighbors : int
+        Neighbours per query.
+    metric : str, callable or fitted metric learner, default="euclidean"
+        Any metric of :func:`sklearn_metric.distances.knn_search`; a fitted
+        metric learner searches in its learned space.
+    metric_params : dict, default=None
+        Keyword parameters of the metric.
+    exclude_self : bool, default=False
+        Whether query ``i`` skips index row ``i`` (a set searched against
+        itself).
+    n_jobs : int, default=None
+        Threads of the search.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_queries, n_neighbors)
+        Distances to the neighbours, ascending.
+    indices : ndarray of shape (n_queries, n_neighbors)
+        Row indices into ``X_index``, ties ordered by index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_metric.over_sampling._neighbors import minority_neighbors
+    >>> X = np.array([[0.0], [1.0], [3.0]])
+    >>> minority_neighbors(X, X, 1, exclude_self=True)[1]
+    array([[1],
+           [0],
+           [1]])
+    """
+    if sparse.issparse(X_query):
+        X_query = X_query.toarray()
+    if sparse.issparse(X_index):
+        X_index = X_index.toarray()
+    return knn_search(np.asarray(X_query), np.asarray(X_index), n_neighbors,
+                      metric=metric, exclude_self=exclude_self, n_jobs=n_jobs,
+                      **(metric_params or {}))
+
+
+def neighbors_in_set(X, query_rows, n_neighbors, *, index_rows=None,
+                     metric="euclidean", metric_params=None, n_jobs=None):
+    """Neighbours of some rows of ``X`` among rows of ``X``, self excluded.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The whole set, searched.
+    query_rows : ndarray of shape (n_queries,)
+        Rows of ``X`` whose neighbours are wanted.
+    n_neighbors : int
+        Neighbours per query, not counting the query itself.
+    index_rows : ndarray of shape (n_index,), default=None
+        Rows of ``X`` searched, sorted; ``None`` searches them all.
+    metric, metric_params, n_jobs
+        As in :func:`minority_neighbors`.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_queries, n_neighbors)
+        Row indices into ``X``, nearest first. Each query's own row is left
+        out; exact duplicates of it are kept, as other rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_metric.over_sampling._neighbors import neighbors_in_set
+    >>> X = np.array([[0.0], [1.0], [3.0], [3.5]])
+    >>> neighbors_in_set(X, np.array([1, 3]), 2)
+    array([[0, 2],
+           [2, 1]])
+    """
+    query_rows = np.asarray(query_rows, dtype=np.intp)
+    X_index = X if index_rows is None else X[index_rows]
+    _, indices = minority_neighbors(
+        X[query_rows], X_index, n_neighbors + 1, metric=metric,
+        metric_params=metric_params, n_jobs=n_jobs,
+    )
+    if index_rows is not None:
+        indices = np.asarray(index_rows, dtype=np.intp)[indices]
+    # Drop the query's own row; when a tie pushed it out of the list, drop the
+    # farthest neighbour instead.
+    is_self = indices == query_rows[:, None]
+    no_self = ~is_self.any(axis=1)
+    is_self[no_self, -1] = True
+    return indices[~is_self].reshape(len(query_rows), n_neighbors)

@@ -1,0 +1,447 @@
+"""SMOTE-NC: SMOTE for data with both continuous and categorical features."""
+
+from numbers import Integral
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.preprocessing import OrdinalEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from .._kernels._threads import parallel_section, threads_for_work
+from . import _kernels as _kc
+from ._base import (
+    BaseOverSampler,
+    SyntheticPairs,
+    check_n_neighbors,
+    empty_synthetic,
+    interpolate,
+)
+
+__all__ = ["SMOTENC"]
+
+
+def _is_dataframe(X):
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
+
+
+def validate_categorical_X_y(estimator, X, y, *, integers_to_float=True):
+    """Validate ``X`` and ``y`` keeping strings and categories as they are.
+
+    Numeric arrays with integer or boolean dtype become float64 when
+    ``integers_to_float`` (their continuous columns are interpolated); float
+    arrays keep their dtype;
+    anything else (strings, mixed DataFrames) becomes an object array. Sparse
+    input stays CSR.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The sampler; ``n_features_in_`` and ``feature_names_in_`` are set on it.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Rows.
+    y : array-like of shape (n_samples,)
+        Class labels.
+    integers_to_float : bool, default=True
+        Whether integer and boolean arrays become float64.
+
+    Returns
+    -------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Validated rows.
+    y : ndarray of shape (n_samples,)
+        Validated labels.
+    """
+    X, y = validate_data(estimator, X, y, accept_sparse=["csr", "csc"], dtype=None,
+                         ensure_all_finite=True)
+    y = column_or_1d(y)
+    check_classification_targets(y)
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X)
+        if X.dtype.kind not in "fc" and integers_to_float:
+            X = X.astype(np.float64)
+    elif X.dtype.kind in "biu":
+        if integers_to_float:
+            X = X.astype(np.float64)
+    elif X.dtype.kind not in "fO":
+        X = X.astype(object)
+    if X.dtype == object and X.size and np.any(_is_missing(X)):
+        raise ValueError(
+            "Input X contains NaN or None; SMOTENC and SMOTEN need complete data. "
+            "Impute the missing values or encode them as a category of their own."
+        )
+    return X, y
+
+
+def _missing_scalar(value):
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    # pandas.NA and pandas.NaT, without importing pandas
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+_is_missing = np.frompyfunc(_missing_scalar, 1, 1)
+
+
+def encode_categories(encoder, X_categorical, name="categorical_encoder"):
+    """Fit ``encoder`` and return one non-negative int64 code column per feature.
+
+    Parameters
+    ----------
+    encoder : estimator
+        An unfitted clone of the encoder (e.g. ``OrdinalEncoder``).
+    X_categorical : ndarray of shape (n_samples, n_categorical)
+        The categorical columns.
+    name : str, default="categorical_encoder"
+        The parameter's name, for error messages.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples, n_categorical), dtype int64
+        The codes.
+    n_levels : ndarray of shape (n_categorical,), dtype int64
+        One more than the largest code of each column.
+    """
+    codes = encoder.fit_transform(X_categorical)
+    if sparse.issparse(codes):
+        codes = codes.toarray()
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] != X_categorical.shape[1]:
+        raise ValueError(
+            f"{name} must encode each categorical feature as one column of integer "
+            f"codes (like OrdinalEncoder); it turned {X_categorical.shape[1]} "
+            f"columns into {codes.shape[1] if codes.ndim == 2 else codes.shape}. "
+            "One-hot encoders are not needed: the distances are computed from "
+            "the codes."
+        )
+    if not np.all(np.isfinite(codes)) or np.any(codes < 0) or np.any(
+        codes != np.round(codes)
+    ):
+        raise ValueError(
+            f"{name} must produce non-negative integer codes without missing "
+            "values; encode missing categories as a category of their own."
+        )
+    codes = codes.astype(np.int64)
+    n_levels = codes.max(axis=0) + 1 if codes.shape[0] else np.zeros(
+        codes.shape[1], dtype=np.int64)
+    return np.ascontiguousarray(codes), n_levels
+
+
+class SMOTENC(BaseOverSampler):
+    """SMOTE for nominal and continuous features (SMOTE-NC), without one-hot.
+
+    Each synthetic row starts from a random row of the class and one of its
+    ``k_neighbors`` nearest rows of the same class: its continuous features
+    are interpolated between the two as in SMOTE, and each categorical feature
+    takes the most common value among the ``k_neighbors`` neighbours of the
+    starting row (the row itself does not vote; ties are broken at random).
+
+    Neighbours are found under the SMOTE-NC distance: the squared Euclidean
+    distance between the continuous features plus ``median_std_[class]**2``
+    for every categorical feature on which the two rows differ, where
+    ``median_std_`` is the median of the standard deviations of the continuous
+    features within the class. This is the distance imbalanced-learn obtains
+    from a scaled one-hot encoding, computed here from integer codes in a Numba
+    kernel, so memory stays ``O(n_samples * (n_features + k_neighbors))``
+    whatever the number of categories.
+
+    Parameters
+    ----------
+    categorical_features : "auto" or array-like of int, bool or str
+        Which features are categorical:
+
+        - ``"auto"``: the columns of ``category`` dtype of a pandas DataFrame;
+        - array of int: their indices;
+        - array of bool of length ``n_features``: a mask;
+        - array of str: column names of a DataFrame.
+
+        At least one feature must be categorical and one continuous.
+    categorical_encoder : estimator, default=None
+        Encoder mapping each categorical column to one column of integer codes
+        and back, with ``fit_transform`` and ``inverse_transform``. ``None``
+        uses :class:`~sklearn.preprocessing.OrdinalEncoder`. Unlike
+        imbalanced-learn, a one-hot encoder is neither needed nor accepted.
+    sampling_strategy : float, str, dict or callable, default="auto"
+        How many samples each class should have after resampling; see
+        :class:`~sklearn_metric.over_sampling._base.BaseOverSampler`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of rows, neighbours, steps and category ties.
+    k_neighbors : int, default=5
+        Nearest neighbours of the same class used to build each synthetic row.
+    n_jobs : int, default=None
+        Threads of the neighbour search and of the category votes; ``None``
+        means all cores.
+
+    Attributes
+    ----------
+    categorical_features_ : ndarray of shape (n_categorical,)
+        Indices of the categorical features.
+    continuous_features_ : ndarray of shape (n_continuous,)
+        Indices of the continuous features.
+    categorical_encoder_ : estimator
+        The fitted encoder of the categorical features.
+    median_std_ : dict
+        ``{class: median standard deviation of its continuous features}`` for
+        every resampled class.
+    sampling_strategy_ : dict
+        ``{class: number of synthetic rows generated}``.
+    synthetic_pairs_ : dict
+        ``"parents"`` (n_new, 2): the starting row and the neighbour of each
+        synthetic row, as indices into ``X``; ``"steps"`` (n_new,): the
+        interpolation step of the continuous features.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features, when ``X`` has string column names.
+
+    See Also
+    --------
+    SMOTEN : Over-sampling of purely categorical data.
+
+    References
+    ----------
+    .. [1] N. V. Chawla, K. W. Bowyer, L. O. Hall, W. P. Kegelmeyer, "SMOTE:
+       synthetic minority over-sampling technique", Journal of Artificial
+       Intelligence Research, 16, 321-357, 2002.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_metric.over_sampling import SMOTENC
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.column_stack([rng.normal(size=30), rng.randint(0, 3, size=30)])
+    >>> y = np.array([0] * 20 + [1] * 10)
+    >>> X_res, y_res = SMOTENC([1], random_state=0).fit_resample(X, y)
+    >>> np.bincount(y_res)
+    array([20, 20])
+    >>> set(np.unique(X_res[:, 1])) <= {0.0, 1.0, 2.0}
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseOverSampler._parameter_constraints,
+        "categorical_features": [StrOptions({"auto"}), "array-like"],
+        "categorical_encoder": [
+            HasMethods(["fit_transform", "inverse_transform"]),
+            None,
+        ],
+        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, categorical_features, *, categorical_encoder=None,
+                 sampling_strategy="auto", random_state=None, k_neighbors=5,
+                 n_jobs=None):
+        super().__init__(sampling_strategy=sampling_strategy,
+                         random_state=random_state)
+        self.categorical_features = categorical_features
+        self.categorical_encoder = categorical_encoder
+        self.k_neighbors = k_neighbors
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+    def _validate_X_y(self, X, y):
+        X_in = X
+        X, y = validate_categorical_X_y(self, X, y)
+        n_features = X.shape[1]
+        self.categorical_features_ = self._categorical_indices(X_in, n_features)
+        if self.categorical_features_.size == 0:
+            raise ValueError(
+                "SMOTENC needs at least one categorical feature; "
+                f"categorical_features selects none (n_features = {n_features}). "
+                "Use SMOTE for purely continuous data."
+            )
+        if self.categorical_features_.size == n_features:
+            raise ValueError(
+                "SMOTENC needs at least one continuous feature; "
+                "categorical_features selects all of them (n_features = "
+                f"{n_features}). Use SMOTEN for purely categorical data."
+            )
+        self.continuous_features_ = np.setdiff1d(np.arange(n_features),
+                                                 self.categorical_features_)
+        return X, y
+
+    def _categorical_indices(self, X, n_features):
+        selection = self.categorical_features
+        if isinstance(selection, str) and selection == "auto":
+            if not _is_dataframe(X):
+                raise ValueError(
+                    "categorical_features='auto' selects the columns of category "
+                    "dtype of a pandas DataFrame; X is a "
+                    f"{type(X).__name__}. Pass the indices of the categorical "
+                    "features instead."
+                )
+            import pandas as pd
+
+            mask = np.array([isinstance(dtype, pd.CategoricalDtype)
+                             for dtype in X.dtypes], dtype=bool)
+            return np.flatnonzero(mask)
+        selection = np.asarray(selection)
+        if selection.ndim != 1:
+            raise ValueError(
+                "categorical_features must be 'auto' or a 1-d array of indices, "
+                f"booleans or column names; got an array of shape {selection.shape}."
+            )
+        if selection.size == 0:
+            return np.empty(0, dtype=np.intp)
+        if selection.dtype.kind == "b":
+            if selection.size != n_features:
+                raise ValueError(
+                    f"categorical_features as a boolean mask must have one entry per "
+                    f"feature ({n_features}); got {selection.size}."
+                )
+            return np.flatnonzero(selection)
+        if selection.dtype.kind in "iu":
+            indices = selection.astype(np.intp)
+            if np.any(indices < -n_features) or np.any(indices >= n_features):
+                raise ValueError(
+                    "categorical_features has indices out of range for "
+                    f"{n_features} features: {selection.tolist()}."
+                )
+            return np.unique(indices % n_features) if indices.size else indices
+        if selection.dtype.kind in "UO" or selection.dtype.kind == "T":
+            if not _is_dataframe(X):
+                raise ValueError(
+                    "categorical_features can hold column names only when X is a "
+                    f"pandas DataFrame; X is a {type(X).__name__}."
+                )
+            columns = list(X.columns)
+            missing = [name for name in selection.tolist() if name not in columns]
+            if missing:
+                raise ValueError(
+                    f"categorical_features names columns that X lacks: {missing}."
+                )
+            return np.unique([columns.index(name) for name in selection.tolist()])
+        raise ValueError(
+            "categorical_features must be 'auto' or an array of int, bool or str; "
+            f"got an array of dtype {selection.dtype}."
+        )
+
+    def _fit_resample(self, X, y, sampling_strategy):
+        if sparse.issparse(X):
+            X = X.toarray()
+        categorical = self.categorical_features_
+        continuous = self.continuous_features_
+        try:
+            X_continuous = np.asarray(X[:, continuous], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "Features that categorical_features leaves out must be numeric; "
+                f"converting them failed ({exc}). Add string columns to "
+                "categorical_features."
+            ) from exc
+        encoder = (OrdinalEncoder(dtype=np.int64) if self.categorical_encoder is None
+                   else clone(self.categorical_encoder))
+        codes, _ = encode_categories(encoder, X[:, categorical])
+        self.categorical_encoder_ = encoder
+        self.median_std_ = {}
+        if sum(sampling_strategy.values()) == 0:
+            return empty_synthetic(X, y)
+
+        parts_cont, parts_codes, parts_y = [], [], []
+        parts_parents, parts_steps = [], []
+        for class_label, n_new in sampling_strategy.items():
+            if n_new == 0:
+                continue
+            class_rows = np.flatnonzero(y == class_label)
+            check_n_neighbors(self.k_neighbors, class_rows.size, class_label,
+                              "k_neighbors")
+            cont_class = np.ascontiguousarray(X_continuous[class_rows])
+            codes_class = np.ascontiguousarray(codes[class_rows])
+            median_std = float(np.median(cont_class.std(axis=0)))
+            self.median_std_[class_label] = median_std
+            neighbors = mixed_neighbors(cont_class, codes_class, median_std**2,
+                                        self.k_neighbors, n_jobs=self.n_jobs)
+
+            # One generator per class, drawn as imbalanced-learn draws: the row
+            # (flat index into the neighbour table), then the step.
+            rng = check_random_state(self.random_state)
+            flat = rng.randint(low=0, high=neighbors.size, size=n_new)
+            steps = rng.uniform(size=n_new)
+            rows = flat // self.k_neighbors
+            partners = neighbors[rows, flat % self.k_neighbors]
+            tie_draws = rng.uniform(size=(n_new, categorical.size))
+
+            parts_cont.append(interpolate(cont_class, rows, partners, steps))
+            parts_codes.append(category_votes(codes_class, neighbors[rows], tie_draws,
+                                              n_jobs=self.n_jobs))
+            parts_y.append(np.full(n_new, class_label, dtype=y.dtype))
+            parts_parents.append(np.column_stack([class_rows[rows],
+                                                  class_rows[partners]]))
+            parts_steps.append(steps)
+
+        labels = encoder.inverse_transform(np.concatenate(parts_codes))
+        X_new = np.empty((labels.shape[0], X.shape[1]), dtype=X.dtype)
+        X_new[:, continuous] = np.concatenate(parts_cont)
+        X_new[:, categorical] = labels
+        pairs = SyntheticPairs(np.concatenate(parts_parents),
+                               np.concatenate(parts_steps))
+        return X_new, np.concatenate(parts_y), pairs
+
+
+def mixed_neighbors(X_continuous, codes, penalty, n_neighbors, *, n_jobs=None):
+    """Each row's nearest other rows under the SMOTE-NC distance.
+
+    Parameters
+    ----------
+    X_continuous : ndarray of shape (n_samples, n_continuous), float64
+        Continuous features.
+    codes : ndarray of shape (n_samples, n_categorical), int64
+        Category codes.
+    penalty : float
+        Squared distance of one categorical mismatch.
+    n_neighbors : int
+        Neighbours per row, the row itself excluded.
+    n_jobs : int, default=None
+        Threads.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_samples, n_neighbors), int64
+        Nearest first, ties by index.
+    """
+    n = X_continuous.shape[0]
+    out_d = np.empty((n, n_neighbors))
+    out_i = np.empty((n, n_neighbors), dtype=np.int64)
+    skip = np.arange(n, dtype=np.int64)
+    work = n * n * (X_continuous.shape[1] + codes.shape[1])
+    with parallel_section(threads_for_work(work, n_jobs)):
+        _kc.mixed_knn(X_continuous, codes, X_continuous, codes, float(penalty), skip,
+                      out_d, out_i)
+    return out_i
+
+
+def category_votes(codes, members, tie_draws, *, n_jobs=None):
+    """Most common code per feature among each row of ``members``.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_rows, n_categorical), int64
+        Category codes.
+    members : ndarray of shape (n_new, n_members)
+        The voting rows of each new row.
+    tie_draws : ndarray of shape (n_new, n_categorical)
+        Uniform numbers in [0, 1) choosing among tied codes (zeros: smallest).
+    n_jobs : int, default=None
+        Threads.
+
+    Returns
+    -------
+    winners : ndarray of shape (n_new, n_categorical), int64
+        The winning codes.
+    """
+    members = np.ascontiguousarray(members, dtype=np.int64)
+    out = np.empty((members.shape[0], codes.shape[1]), dtype=np.int64)
+    work = members.size * codes.shape[1] * 8
+    with parallel_section(threads_for_work(work, n_jobs)):
+        _kc.categorical_mode(codes, members,
+                             np.ascontiguousarray(tie_draws, dtype=np.float64), out)
+    return out
