@@ -64,6 +64,10 @@ def heap_sort(heap_d, heap_i):
         heap_i[end] = top_i
 
 
+# Entries of a row of approximate distances tested together before any is
+# looked at one by one (see _scan_block).
+_SCAN_CHUNK = 64
+
 # Queries searched together on the direct path, and index rows per block of
 # reduced distances: one (queries x columns) float64 buffer per thread.
 _QUERY_BLOCK = 8
@@ -131,13 +135,24 @@ def _scan_block(E, sq_norm_q, q_start, y_start, exclude_self, heap_d, heap_i):
         base = sq_norm_q[a]
         threshold = hd[0] - base
         row = E[a]
-        for b in range(row.shape[0]):
-            if row[b] < threshold:
-                index = y_start + b
-                if exclude_self and index == query:
-                    continue
-                heap_replace_root(hd, hi, row[b] + base, index)
-                threshold = hd[0] - base
+        n_cols = row.shape[0]
+        for b0 in range(0, n_cols, _SCAN_CHUNK):
+            b1 = min(b0 + _SCAN_CHUNK, n_cols)
+            # Counting the entries under the threshold is branch-free, so the
+            # compiler vectorises it; most chunks have none once the heap has
+            # filled, and only chunks with some are scanned one by one.
+            hits = 0
+            for b in range(b0, b1):
+                hits += row[b] < threshold
+            if hits == 0:
+                continue
+            for b in range(b0, b1):
+                if row[b] < threshold:
+                    index = y_start + b
+                    if exclude_self and index == query:
+                        continue
+                    heap_replace_root(hd, hi, row[b] + base, index)
+                    threshold = hd[0] - base
 
 
 @njit(parallel=True, cache=True)
