@@ -2,6 +2,7 @@
 
 from ._adasyn import ADASYN
 from ._borderline import BorderlineSMOTE
+from ._gaussian_calibrated import GaussianCalibratedOverSampler
 from ._kmeans_smote import KMeansSMOTE
 from ._smote import SMOTE
 from ._smote_nc import SMOTENC
@@ -11,6 +12,7 @@ from ._svm_smote import SVMSMOTE
 __all__ = [
     "ADASYN",
     "BorderlineSMOTE",
+    "GaussianCalibratedOverSampler",
     "KMeansSMOTE",
     "SMOTE",
     "SMOTEN",
