@@ -93,6 +93,9 @@ _CANDIDATE_PAD = 8
 # (rows x cols x itemsize) stays within one core's L2 cache.
 _TILE_ROWS = 256
 _MIN_TILE_ROWS = 16
+# Largest centred coordinate for which a float32 GEMM cannot overflow: squared
+# norms of up to ~1e5 features stay below float32's 3.4e38.
+_FLOAT32_SAFE_MAGNITUDE = 1e15
 _BLOCK_COLS = 1024
 
 # A resolved metric: a kernel code, the Minkowski power, an optional linear map
@@ -576,8 +579,7 @@ def knn_search(X_query, X_index, n_neighbors, *, metric="euclidean",
         Y = _embed(X_index, metric)
         if (metric.code in (_kd.EUCLIDEAN, _kd.SQEUCLIDEAN)
                 and Q.shape[1] >= _GEMM_MIN_FEATURES):
-            distances, indices = _knn_gemm(Q, Y, n_neighbors, exclude_self,
-                                           X_query.dtype, n_threads)
+            distances, indices = _knn_gemm(Q, Y, n_neighbors, exclude_self, n_threads)
             if metric.code == _kd.EUCLIDEAN:
                 np.sqrt(distances, out=distances)
         else:
@@ -604,14 +606,24 @@ def _knn_direct(Q, Y, n_neighbors, metric, query_ids, n_threads):
     return distances, indices
 
 
-def _knn_gemm(Q, Y, n_neighbors, exclude_self, input_dtype, n_threads):
-    """Squared Euclidean k-NN: GEMM candidates, exact re-rank, proven or redone."""
-    work_dtype = np.float32 if (input_dtype == np.float32 and Q.dtype == np.float32
-                                ) else np.float64
+def _knn_gemm(Q, Y, n_neighbors, exclude_self, n_threads):
+    """Squared Euclidean k-NN: GEMM candidates, exact re-rank, proven or redone.
+
+    The candidates only have to be good enough for the proof, so their GEMM runs
+    in float32 whatever the input dtype (twice the speed and half the memory
+    traffic of float64); the re-rank and the proof use the input's rows. Data
+    whose centred squares would overflow float32 keep a float64 GEMM.
+    """
     n_features = Q.shape[1]
     mean = Y.mean(axis=0, dtype=np.float64)
-    Q_centred = np.asarray(Q - mean, dtype=work_dtype)
-    Y_centred = np.asarray(Y - mean, dtype=work_dtype)
+    Q_shifted = Q - mean
+    Y_shifted = Y - mean
+    largest = max(np.abs(Q_shifted).max(initial=0.0),
+                  np.abs(Y_shifted).max(initial=0.0))
+    work_dtype = np.float32 if largest < _FLOAT32_SAFE_MAGNITUDE else np.float64
+    Q_centred = np.asarray(Q_shifted, dtype=work_dtype)
+    Y_centred = np.asarray(Y_shifted, dtype=work_dtype)
+    del Q_shifted, Y_shifted
     sq_norm_q = np.einsum("ij,ij->i", Q_centred, Q_centred, dtype=np.float64)
     sq_norm_y = np.einsum("ij,ij->i", Y_centred, Y_centred, dtype=np.float64)
 

@@ -560,3 +560,15 @@ def test_small_calls_run_on_one_thread():
     assert threads_for_work(MIN_PARALLEL_WORK, 1) == 1
     with pytest.raises(ValueError, match="n_jobs == 0"):
         threads_for_work(10, 0)
+
+
+@pytest.mark.parametrize("scale", [1e-20, 1.0, 1e20])
+def test_knn_float64_exact_at_any_scale(rng, scale):
+    # The candidate GEMM runs in float32 unless the data would overflow it; the
+    # neighbours must be exact either way, also for tiny scales.
+    X = rng.standard_normal((300, 24)) * scale
+    D = cdist(X, X)
+    distances, indices = knn_search(X, X, 5, exclude_self=True)
+    expected_d, expected_i = brute_force_knn(D, 5, True)
+    assert_array_equal(indices, expected_i)
+    assert_allclose(distances, expected_d, rtol=1e-12)
