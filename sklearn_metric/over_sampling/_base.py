@@ -16,11 +16,11 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.multiclass import type_of_target
 
 from .._kernels._threads import parallel_section, threads_for_work
 from ..distances import METRICS
+from ..utils._sampling import class_counts, validate_sampler_input
 from ._kernels import interpolate_into
 
 __all__ = ["BaseOverSampler", "SyntheticPairs", "interpolate"]
@@ -86,11 +86,6 @@ def interpolate(X, rows, neighbors_of_rows, steps):
     return X_new
 
 
-def _class_counts(y):
-    classes, counts = np.unique(y, return_counts=True)
-    return dict(zip(classes.tolist(), counts.tolist()))
-
-
 def _targets_from_dict(targets, counts):
     """Rows to add per class from a dict {class: wanted count after resampling}."""
     unknown = set(targets) - set(counts)
@@ -143,7 +138,7 @@ def resolve_sampling_strategy(sampling_strategy, y):
     >>> resolve_sampling_strategy({1: 5}, y)
     {1: 3}
     """
-    counts = _class_counts(y)
+    counts = class_counts(y)
     if len(counts) < 2:
         raise ValueError(
             "The target y needs more than 1 class to be resampled; got "
@@ -281,15 +276,7 @@ class BaseOverSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
     def _validate_X_y(self, X, y):
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32], ensure_all_finite=True,
-        )
-        y = column_or_1d(y)
-        check_classification_targets(y)
-        if sparse.issparse(X):
-            X = sparse.csr_matrix(X)
-        return X, y
+        return validate_sampler_input(self, X, y)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

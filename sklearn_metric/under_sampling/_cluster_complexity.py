@@ -18,23 +18,18 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.multiclass import type_of_target
 from threadpoolctl import threadpool_limits
 
 from .._kernels._threads import resolve_n_threads
 from ..distances import knn_search
+from ..utils._sampling import class_counts, validate_sampler_input
 
 # Upper bound of n_clusters="auto" per class; see the class docstring.
 _MAX_AUTO_CLUSTERS = 64
 
 _STRATEGY_NAMES = ("auto", "not minority", "majority", "not majority", "all",
                    "minority")
-
-
-def _class_counts(y):
-    classes, counts = np.unique(y, return_counts=True)
-    return dict(zip(classes.tolist(), counts.tolist()))
 
 
 def _kept_from_dict(targets, counts):
@@ -89,7 +84,7 @@ def resolve_under_sampling_strategy(sampling_strategy, y):
         ``{class: number of rows to keep}`` for the classes that are
         under-sampled, sorted by class. Classes left out keep every row.
     """
-    counts = _class_counts(y)
+    counts = class_counts(y)
     if len(counts) < 2:
         raise ValueError(
             f"y must hold at least two classes to be resampled; got {len(counts)} "
@@ -438,13 +433,7 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
         return tags
 
     def _validate_X_y(self, X, y):
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
-                             dtype=[np.float64, np.float32])
-        y = column_or_1d(y)
-        check_classification_targets(y)
-        if sparse.issparse(X):
-            X = sparse.csr_matrix(X)
-        return X, y
+        return validate_sampler_input(self, X, y)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
