@@ -13,7 +13,7 @@ from ._base import (
     check_n_neighbors,
     empty_synthetic,
 )
-from ._neighbors import minority_neighbors, neighbors_in_set
+from ._neighbors import minority_neighbors, neighbors_in_set, search_options
 
 __all__ = ["ADASYN"]
 
@@ -141,8 +141,7 @@ class ADASYN(BaseOverSampler):
 
     def _fit_resample(self, X, y, sampling_strategy):
         random_state = check_random_state(self.random_state)
-        search = {"metric": self.metric, "metric_params": self.metric_params,
-                  "n_jobs": self.n_jobs}
+        search = search_options(self)
         self.n_synthetic_per_row_ = {}
         rows, partners, steps, labels = [], [], [], []
         for class_label, n_samples in sampling_strategy.items():

@@ -14,7 +14,7 @@ from ._base import (
     draw_neighbors,
     empty_synthetic,
 )
-from ._neighbors import neighbors_in_set
+from ._neighbors import neighbors_in_set, search_options
 
 __all__ = ["BorderlineSMOTE"]
 
@@ -147,8 +147,7 @@ class BorderlineSMOTE(BaseOverSampler):
 
     def _fit_resample(self, X, y, sampling_strategy):
         random_state = check_random_state(self.random_state)
-        search = {"metric": self.metric, "metric_params": self.metric_params,
-                  "n_jobs": self.n_jobs}
+        search = search_options(self)
         if self.m_neighbors >= X.shape[0]:
             raise ValueError(
                 f"m_neighbors={self.m_neighbors} needs more than {self.m_neighbors} "

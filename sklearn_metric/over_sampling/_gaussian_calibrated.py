@@ -14,7 +14,7 @@ from ._base import (
     SyntheticPairs,
     empty_synthetic,
 )
-from ._neighbors import minority_neighbors
+from ._neighbors import minority_neighbors, search_options
 
 __all__ = ["GaussianCalibratedOverSampler", "robust_class_gaussian",
            "sample_gaussian"]
@@ -273,8 +273,7 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
         if n_borrow > 0 and tails.size > 0 and self.alpha > 0:
             _, nearest = minority_neighbors(
                 self.means_[tails], self.means_[heads], n_borrow,
-                metric=self.metric, metric_params=self.metric_params,
-                n_jobs=self.n_jobs,
+                **search_options(self),
             )
             for tail, neighbors in zip(tails, heads[nearest]):
                 borrowed = own[neighbors].mean(axis=0)
@@ -293,8 +292,7 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
                                     self.covariances_[k], n_new)
             class_rows = np.flatnonzero(y_codes == k)
             _, nearest_row = minority_neighbors(
-                X_new, X[class_rows], 1, metric=self.metric,
-                metric_params=self.metric_params, n_jobs=self.n_jobs,
+                X_new, X[class_rows], 1, **search_options(self),
             )
             parts_X.append(X_new)
             parts_y.append(np.full(n_new, class_label, dtype=y.dtype))

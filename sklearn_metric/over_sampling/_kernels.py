@@ -10,6 +10,8 @@ writing into a given array.
 import numpy as np
 from numba import njit, prange
 
+from .._kernels._topk import EMPTY, heap_replace_root, heap_sort
+
 
 @njit(parallel=True, cache=True)
 def interpolate_into(X, rows, partners, steps, out):
@@ -57,50 +59,6 @@ def interpolate_into(X, rows, partners, steps, out):
 
 
 @njit(cache=True)
-def _after(d1, i1, d2, i2):
-    # (d1, i1) ranks after (d2, i2): farther, or as far with a larger index.
-    return d1 > d2 or (d1 == d2 and i1 > i2)
-
-
-@njit(cache=True)
-def _heap_replace_root(heap_d, heap_i, value, index):
-    size = heap_d.shape[0]
-    pos = 0
-    while True:
-        left = 2 * pos + 1
-        if left >= size:
-            break
-        child = left
-        right = left + 1
-        if right < size and _after(heap_d[right], heap_i[right], heap_d[left],
-                                   heap_i[left]):
-            child = right
-        if _after(value, index, heap_d[child], heap_i[child]):
-            break
-        heap_d[pos] = heap_d[child]
-        heap_i[pos] = heap_i[child]
-        pos = child
-    heap_d[pos] = value
-    heap_i[pos] = index
-
-
-@njit(cache=True)
-def _heap_sort(heap_d, heap_i):
-    # Insertion sort: heaps hold a handful of entries.
-    n = heap_d.shape[0]
-    for a in range(1, n):
-        d = heap_d[a]
-        i = heap_i[a]
-        b = a - 1
-        while b >= 0 and _after(heap_d[b], heap_i[b], d, i):
-            heap_d[b + 1] = heap_d[b]
-            heap_i[b + 1] = heap_i[b]
-            b -= 1
-        heap_d[b + 1] = d
-        heap_i[b + 1] = i
-
-
-@njit(cache=True)
 def _mixed_one_query(x_cont, x_cat, Y_cont, Y_cat, penalty, skip, heap_d, heap_i):
     n_cont = Y_cont.shape[1]
     n_cat = Y_cat.shape[1]
@@ -120,7 +78,7 @@ def _mixed_one_query(x_cont, x_cat, Y_cont, Y_cat, penalty, skip, heap_d, heap_i
             dist += diff * diff
         # Candidates come in increasing index, so an equal distance never wins.
         if dist < worst:
-            _heap_replace_root(heap_d, heap_i, dist, j)
+            heap_replace_root(heap_d, heap_i, dist, j)
 
 
 @njit(parallel=True, cache=True)
@@ -148,10 +106,10 @@ def mixed_knn(X_cont, X_cat, Y_cont, Y_cat, penalty, skip, out_d, out_i):
     """
     for q in prange(X_cont.shape[0]):
         heap_d = np.full(out_d.shape[1], np.inf)
-        heap_i = np.full(out_d.shape[1], np.iinfo(np.int64).max)
+        heap_i = np.full(out_d.shape[1], EMPTY)
         _mixed_one_query(X_cont[q], X_cat[q], Y_cont, Y_cat, penalty, skip[q],
                          heap_d, heap_i)
-        _heap_sort(heap_d, heap_i)
+        heap_sort(heap_d, heap_i)
         out_d[q] = heap_d
         out_i[q] = heap_i
 
@@ -179,7 +137,7 @@ def _vdm_one_query(x_cat, Y_cat, proba, offsets, skip, heap_d, heap_i):
             if dist > worst:
                 break
         if dist < worst:
-            _heap_replace_root(heap_d, heap_i, dist, j)
+            heap_replace_root(heap_d, heap_i, dist, j)
 
 
 @njit(parallel=True, cache=True)
@@ -209,9 +167,9 @@ def vdm_knn(X_cat, Y_cat, proba, offsets, skip, out_d, out_i):
     """
     for q in prange(X_cat.shape[0]):
         heap_d = np.full(out_d.shape[1], np.inf)
-        heap_i = np.full(out_d.shape[1], np.iinfo(np.int64).max)
+        heap_i = np.full(out_d.shape[1], EMPTY)
         _vdm_one_query(X_cat[q], Y_cat, proba, offsets, skip[q], heap_d, heap_i)
-        _heap_sort(heap_d, heap_i)
+        heap_sort(heap_d, heap_i)
         out_d[q] = heap_d
         out_i[q] = heap_i
 

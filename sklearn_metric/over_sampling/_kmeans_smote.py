@@ -17,7 +17,7 @@ from ._base import (
     draw_neighbors,
     empty_synthetic,
 )
-from ._neighbors import minority_neighbors
+from ._neighbors import minority_neighbors, search_options
 
 __all__ = ["KMeansSMOTE"]
 
@@ -208,8 +208,7 @@ class KMeansSMOTE(BaseOverSampler):
             return empty_synthetic(X, y)
         clusters = np.asarray(self.kmeans_estimator_.fit_predict(X))
         n_clusters = max(n_clusters, int(clusters.max()) + 1)
-        search = {"metric": self.metric, "metric_params": self.metric_params,
-                  "n_jobs": self.n_jobs}
+        search = search_options(self)
         rows, partners, steps, labels = [], [], [], []
         for class_label, n_samples in sampling_strategy.items():
             if n_samples == 0:

@@ -9,7 +9,25 @@ from scipy import sparse
 
 from ..distances import knn_search
 
-__all__ = ["minority_neighbors"]
+__all__ = ["minority_neighbors", "search_options"]
+
+
+def search_options(sampler):
+    """Keyword arguments of the neighbour search a sampler was configured with.
+
+    Parameters
+    ----------
+    sampler : estimator
+        An over-sampler with ``metric``, ``metric_params`` and ``n_jobs``.
+
+    Returns
+    -------
+    options : dict
+        ``metric``, ``metric_params`` and ``n_jobs``, for
+        :func:`minority_neighbors` and :func:`neighbors_in_set`.
+    """
+    return {"metric": sampler.metric, "metric_params": sampler.metric_params,
+            "n_jobs": sampler.n_jobs}
 
 
 def minority_neighbors(X_query, X_index, n_neighbors, *, metric="euclidean",

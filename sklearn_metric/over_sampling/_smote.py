@@ -14,7 +14,7 @@ from ._base import (
     draw_neighbors,
     empty_synthetic,
 )
-from ._neighbors import minority_neighbors
+from ._neighbors import minority_neighbors, search_options
 
 __all__ = ["SMOTE"]
 
@@ -115,9 +115,8 @@ class SMOTE(BaseOverSampler):
             check_n_neighbors(self.k_neighbors, class_rows.size, class_label,
                               "k_neighbors")
             _, neighbors = minority_neighbors(
-                X[class_rows], X[class_rows], self.k_neighbors, metric=self.metric,
-                metric_params=self.metric_params, exclude_self=True,
-                n_jobs=self.n_jobs,
+                X[class_rows], X[class_rows], self.k_neighbors, exclude_self=True,
+                **search_options(self),
             )
             drawn, partner, step = draw_neighbors(random_state, neighbors, n_samples)
             rows.append(class_rows[drawn])

@@ -17,7 +17,7 @@ from ._base import (
     empty_synthetic,
 )
 from ._borderline import danger_mask
-from ._neighbors import neighbors_in_set
+from ._neighbors import neighbors_in_set, search_options
 
 __all__ = ["SVMSMOTE"]
 
@@ -133,8 +133,7 @@ class SVMSMOTE(BaseOverSampler):
 
     def _fit_resample(self, X, y, sampling_strategy):
         random_state = check_random_state(self.random_state)
-        search = {"metric": self.metric, "metric_params": self.metric_params,
-                  "n_jobs": self.n_jobs}
+        search = search_options(self)
         if self.svm_estimator is None:
             self.svm_estimator_ = SVC(gamma="scale", random_state=self.random_state)
         else:
