@@ -83,6 +83,17 @@ def threads_for_work(n_operations, n_jobs):
 
 
 @contextmanager
+def single_threaded_blas():
+    """Pin the BLAS libraries to one thread for the duration of the block.
+
+    For code whose matrix products are too small for BLAS threads to pay, or
+    that calls BLAS from inside ``prange``.
+    """
+    with _get_blas_controller().limit(limits=1, user_api="blas"):
+        yield
+
+
+@contextmanager
 def parallel_section(n_threads, *, limit_blas=False):
     """Run parallel kernels with ``n_threads`` Numba threads.
 
@@ -103,7 +114,7 @@ def parallel_section(n_threads, *, limit_blas=False):
         numba.set_num_threads(n_threads)
         try:
             if limit_blas:
-                with _get_blas_controller().limit(limits=1, user_api="blas"):
+                with single_threaded_blas():
                     yield
             else:
                 yield

@@ -14,9 +14,9 @@ from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import (
     MIN_PARALLEL_WORK,
-    _get_blas_controller,
     parallel_section,
     resolve_n_threads,
+    single_threaded_blas,
 )
 from ..distances import knn_search
 from . import _kernels as _kl
@@ -272,8 +272,7 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
         # The products X L' of a small problem are too small for BLAS threads to
         # pay, and on a busy machine they stall every evaluation.
         small = X.size * components.shape[0] < MIN_PARALLEL_WORK
-        with (_get_blas_controller().limit(limits=1, user_api="blas") if small
-              else nullcontext()):
+        with single_threaded_blas() if small else nullcontext():
             problem = _LMNNProblem(
                 X, y, _target_neighbors(X, y, self.n_neighbors, n_threads),
                 self.regularization, n_threads)
