@@ -121,6 +121,10 @@ class Case:
         Zero-argument callable doing the anchor's work, or a legacy spec.
     ours : callable
         Zero-argument callable doing the same work with ``sklearn_metric``.
+        With ``ours_needs_report=True`` (legacy anchors only), a callable
+        taking the runner's report and returning that zero-argument
+        callable: the anchor then runs first, so that our side can be set
+        up from its result (for example, to reach the anchor's objective).
     quality : callable, optional
         ``quality(anchor_result, ours_result) -> Quality``; for a legacy
         anchor, ``anchor_result`` is the runner's JSON report.
@@ -128,6 +132,8 @@ class Case:
         Nominal floating-point operation count; enables the GFLOP/s column.
     notes : str, default=""
         Free text copied to the row's notes.
+    ours_needs_report : bool, default=False
+        See ``ours``.
     """
 
     name: str
@@ -137,6 +143,7 @@ class Case:
     quality: Callable[[Any, Any], Quality] | None = None
     flops: float | None = None
     notes: str = ""
+    ours_needs_report: bool = False
 
 
 @dataclass
@@ -419,6 +426,14 @@ def _run_legacy_case(case, repeats):
             status="skipped",
             notes=[f"skipped: legacy venv {expected} missing, {LEGACY_HINT}"],
         )
+    if case.ours_needs_report:
+        try:
+            report = run_legacy(case.anchor, repeats, python)
+        except RuntimeError as exc:
+            return Row(case.name, case.anchor_name, status="failed",
+                       notes=[case.notes, f"anchor crashed: {exc}"])
+        ours = best_time(case.ours(report), repeats)
+        return _legacy_row(case, report, ours)
     ours = best_time(case.ours, repeats)
     try:
         report = run_legacy(case.anchor, repeats, python)
@@ -433,6 +448,10 @@ def _run_legacy_case(case, repeats):
             flops=case.flops,
             notes=[case.notes, f"anchor crashed: {exc}"],
         )
+    return _legacy_row(case, report, ours)
+
+
+def _legacy_row(case, report, ours):
     quality = case.quality(report, ours.result) if case.quality else None
     notes = [
         case.notes,
@@ -504,7 +523,7 @@ def run_case(case, repeats):
 
 
 def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data,
-                    n_neighbors=3):
+                    n_neighbors=3, notes=""):
     """Build a case comparing fit times against an estimator of the legacy venv.
 
     Both sides fit on ``data["X_train"], data["y_train"]``; quality is the
@@ -527,6 +546,8 @@ def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data
         ``X_train``, ``y_train``, ``X_test`` and ``y_test``.
     n_neighbors : int, default=3
         Neighbours of the accuracy classifier.
+    notes : str, default=""
+        Extra text for the case's notes column.
 
     Returns
     -------
@@ -542,10 +563,14 @@ def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data
     def quality(report, fitted):
         split = (data["X_train"], data["y_train"], data["X_test"], data["y_test"])
         metric, value = knn_accuracy(fitted, *split, n_neighbors=n_neighbors)
+        ours_iter = getattr(fitted, "n_iter_", None)
+        iterations = "" if ours_iter is None else f"; n_iter_ {int(ours_iter)}"
         if report is None:
-            return Quality(metric, value, fmt=".4f")
+            return Quality(metric, value, note=iterations.lstrip("; "), fmt=".4f")
         note = f"anchor {report['quality_name']} {report['quality']:.4f}"
-        return Quality(metric, value, note=note, fmt=".4f")
+        if report.get("n_iter") is not None:
+            iterations += f", anchor n_iter_ {report['n_iter']}"
+        return Quality(metric, value, note=note + iterations, fmt=".4f")
 
     spec = {
         "module": module,
@@ -559,6 +584,7 @@ def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data
         anchor=LegacyAnchor(spec=spec, arrays=dict(data)),
         ours=fit_ours,
         quality=quality,
+        notes=notes,
     )
 
 

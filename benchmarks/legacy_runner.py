@@ -28,12 +28,16 @@ repeats : int, optional
     Timed fits after one untimed warm-up fit (default 3).
 n_neighbors : int, optional
     Neighbours of the accuracy classifier (default 3).
+report_components : bool, optional
+    Add the fitted ``components_`` to the report (default false).
 
 Output
 ------
 One JSON line on standard output with ``fit_time`` (best of the repeats,
 seconds), ``cold_time`` (the warm-up fit), ``times``, ``quality``,
-``quality_name``, ``n_train``, ``n_test`` and ``versions``.
+``quality_name``, ``n_iter`` (the fitted ``n_iter_``, or null), ``n_train``,
+``n_test`` and ``versions``; with ``report_components``, also
+``components``.
 """
 
 import importlib
@@ -165,6 +169,14 @@ def _timed_fit(estimator_class, params, X, y):
     return time.perf_counter() - start, estimator
 
 
+def _n_iter(estimator):
+    n_iter = getattr(estimator, "n_iter_", None)
+    try:
+        return None if n_iter is None else int(n_iter)
+    except (TypeError, ValueError):
+        return None
+
+
 def run(spec):
     """Fit the estimator described by ``spec`` and build the report.
 
@@ -189,16 +201,20 @@ def run(spec):
     quality_name, quality = knn_accuracy(
         estimator, X_train, y_train, X_test, y_test, spec.get("n_neighbors", 3)
     )
-    return {
+    report = {
         "fit_time": min(times, default=cold_time),
         "cold_time": cold_time,
         "times": times,
         "quality": quality,
         "quality_name": quality_name,
+        "n_iter": _n_iter(estimator),
         "n_train": int(len(y_train)),
         "n_test": int(len(y_test)),
         "versions": library_versions(spec["module"]),
     }
+    if spec.get("report_components"):
+        report["components"] = np.asarray(estimator.components_).tolist()
+    return report
 
 
 def main(argv=None):

@@ -199,3 +199,42 @@ def test_legacy_runner_through_a_subprocess(monkeypatch):
     assert "scikit-learn " in notes and "anchor knn3 accuracy" in notes
     _, rows = parse_table(_harness.render_table([row]))
     check_ratio_cells(rows[0])
+
+
+def test_case_set_up_from_the_anchor_report(monkeypatch):
+    from sklearn.datasets import load_iris
+    from sklearn.neighbors import NeighborhoodComponentsAnalysis
+
+    monkeypatch.setattr(_harness, "legacy_python", lambda: Path(sys.executable))
+    X, y = load_iris(return_X_y=True)
+    data = {"X_train": X[::2], "y_train": y[::2], "X_test": X[1::2],
+            "y_test": y[1::2]}
+    params = {"n_components": 2, "max_iter": 3, "random_state": 0}
+    seen = {}
+
+    def ours_from_report(report):
+        # The anchor has run: its fitted map and iteration count are known.
+        seen["components"] = np.asarray(report["components"])
+        seen["n_iter"] = report["n_iter"]
+        estimator = NeighborhoodComponentsAnalysis(**params)
+        return lambda: estimator.fit(data["X_train"], data["y_train"])
+
+    case = _harness.Case(
+        "nca iris from report", "sklearn NCA (legacy runner)",
+        anchor=_harness.LegacyAnchor(
+            spec={"module": "sklearn.neighbors",
+                  "class": "NeighborhoodComponentsAnalysis", "params": params,
+                  "report_components": True},
+            arrays=data),
+        ours=ours_from_report,
+        ours_needs_report=True,
+    )
+    row = _harness.run_case(case, repeats=1)
+    assert row.status == "ok", row.notes
+    assert seen["components"].shape == (2, 4)
+    # scikit-learn's NCA has the same seed and data on both sides.
+    reference = NeighborhoodComponentsAnalysis(**params).fit(
+        data["X_train"], data["y_train"])
+    np.testing.assert_allclose(seen["components"], reference.components_,
+                               rtol=1e-10)
+    assert seen["n_iter"] == reference.n_iter_

@@ -107,19 +107,20 @@ def _min(values):
 
 
 @njit(cache=True)
-def _softmax_weights(shifted, weights, scale_bits):
-    """``weights[j] = exp(-shifted[j])``, and 0 where ``shifted[j] > CUTOFF``.
+def _softmax_weights(distances, offset, weights, scale_bits):
+    """``weights[j] = exp(-t)`` with ``t = distances[j] - offset``, and 0 where
+    ``t > SOFTMAX_CUTOFF``.
 
     A branch-free exponential that the compiler vectorises, about four times
     faster than a call to ``exp`` per element: ``exp(-t) = 2^-k exp(-r)`` with
     ``k = round(t / ln 2)``, ``|r| <= ln(2) / 2``, ``exp(-r)`` by its Taylor
     polynomial of degree 13 (truncation error below 1e-17) and ``2^-k`` built
-    from its bits. Agrees with ``math.exp`` to about one ulp. ``shifted`` must
+    from its bits. Agrees with ``math.exp`` to about one ulp. Every ``t`` must
     be non-negative (NaN-free); ``inf`` gives 0.
     """
-    n = shifted.shape[0]
+    n = distances.shape[0]
     for j in range(n):
-        t = shifted[j]
+        t = distances[j] - offset
         x = min(t, 700.0)
         k = np.int64(x * _INV_LN2 + 0.5)
         kf = np.float64(k)
@@ -146,34 +147,39 @@ def _softmax_weights(shifted, weights, scale_bits):
 
 
 @njit(cache=True)
-def _row_weights(products, sq_norms, i, shifted, weights, scale_bits):
-    """Softmax weights of row ``i`` from ``products[j] = z_i . z_j``.
+def _row_distances(products, sq_norms, i, distances):
+    """Shifted squared distances of row ``i`` from ``products[j] = z_i . z_j``.
 
-    On return ``weights[j] = exp(-(D_ij - min_k D_ik))``, zero for ``j == i``
-    and below the cutoff; ``shifted`` and ``scale_bits`` are scratch space
-    (kept apart from ``weights`` so that the loops vectorise).
+    On return ``distances[j] = D_ij`` (``inf`` for ``j == i``); the softmax
+    shifts them by the returned minimum.
 
     Returns
     -------
-    total : float
-        Sum of the weights (at least 1).
-    nnz : int
-        Number of nonzero weights.
+    d_min : float
+        The row's smallest distance ``min_{k != i} D_ik``.
     """
     n = products.shape[0]
     sq_i = sq_norms[i]
     for j in range(n):
         # max(., 0): the GEMM form can round (near) duplicates below zero.
-        shifted[j] = max(sq_i + sq_norms[j] - 2.0 * np.float64(products[j]), 0.0)
-    shifted[i] = np.inf
-    d_min = _min(shifted)
-    for j in range(n):
-        shifted[j] -= d_min
-    _softmax_weights(shifted, weights, scale_bits)
-    nnz = 0
-    for j in range(n):
-        nnz += weights[j] > 0.0
-    return _sum(weights), nnz
+        distances[j] = max(sq_i + sq_norms[j] - 2.0 * np.float64(products[j]), 0.0)
+    distances[i] = np.inf
+    return _min(distances)
+
+
+@njit(cache=True)
+def _row_support(distances, limit, support):
+    """Indices ``j`` with ``distances[j] <= limit``, in order.
+
+    Branch-free: every index is written and the count only advances on the
+    kept ones, so the loop costs the same whatever the share that is kept.
+    Returns the count; ``support[:count]`` holds the indices.
+    """
+    count = 0
+    for j in range(distances.shape[0]):
+        support[count] = j
+        count += distances[j] <= limit
+    return count
 
 
 @njit(cache=True)
@@ -211,6 +217,28 @@ def _dot(a, b):
     for j in range(stop, n):
         s0 += a[j] * b[j]
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@njit(cache=True)
+def _sum_dot(a, b):
+    """``(sum(a), a . b)`` in one pass, four running partials each."""
+    n = a.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    t0 = t1 = t2 = t3 = 0.0
+    stop = n - n % 4
+    for j in range(0, stop, 4):
+        s0 += a[j]
+        s1 += a[j + 1]
+        s2 += a[j + 2]
+        s3 += a[j + 3]
+        t0 += a[j] * b[j]
+        t1 += a[j + 1] * b[j + 1]
+        t2 += a[j + 2] * b[j + 2]
+        t3 += a[j + 3] * b[j + 3]
+    for j in range(stop, n):
+        s0 += a[j]
+        t0 += a[j] * b[j]
+    return (s0 + s1) + (s2 + s3), (t0 + t1) + (t2 + t3)
 
 
 @njit(parallel=True, cache=True)
@@ -267,29 +295,36 @@ def softmax_chunks(X, Z, labels, targets, objective, chunk_rows, n_groups):
         shifted = np.empty(n)
         scale_bits = np.empty(n, dtype=np.int64)
         same_class = np.zeros(n)
-        nonzero = np.empty(n, dtype=np.int64)
+        support = np.empty(n, dtype=np.int64)
+        packed_values = np.empty(n)
         dense_rows = np.empty(chunk_rows, dtype=np.int64)
         acc = np.empty(d)
+        buffer = np.empty((chunk_rows, n), dtype=Z.dtype)
         cols = col_sums[group]
         for chunk in range(group, n_chunks, n_groups):
             start = chunk * chunk_rows
             stop = min(n, start + chunk_rows)
-            W = np.dot(Z[start:stop], ZT)
+            W = buffer[:stop - start]
+            np.dot(Z[start:stop], ZT, W)
             n_dense = 0
             for r in range(stop - start):
                 i = start + r
                 row = W[r]
-                total, nnz = _row_weights(row, sq_norms, i, shifted, weights,
-                                           scale_bits)
-                if objective == NCA_OBJECTIVE:
-                    label = labels[i]
-                    for j in range(n):
-                        same_class[j] = 1.0 if labels[j] == label else 0.0
-                    v = same_class
-                else:
-                    v = targets
+                d_min = _row_distances(row, sq_norms, i, shifted)
+                nnz = _row_support(shifted, d_min + SOFTMAX_CUTOFF, support)
+                label = labels[i]
                 if nnz >= sparse_limit:
-                    value = _dot(weights, v) / total
+                    # Dense row: weights over all columns, G X by one GEMM
+                    # for the chunk's dense rows below.
+                    _softmax_weights(shifted, d_min, weights, scale_bits)
+                    if objective == NCA_OBJECTIVE:
+                        for j in range(n):
+                            same_class[j] = 1.0 if labels[j] == label else 0.0
+                        v = same_class
+                    else:
+                        v = targets
+                    total, value = _sum_dot(weights, v)
+                    value /= total
                     loss, a, b = _row_coefficients(objective, value, total, targets[i])
                     for j in range(n):
                         g = weights[j] * (a * v[j] + b)
@@ -300,22 +335,27 @@ def softmax_chunks(X, Z, labels, targets, objective, chunk_rows, n_groups):
                     dense_rows[n_dense] = r
                     n_dense += 1
                 else:
-                    nnz = 0
-                    for j in range(n):
-                        if weights[j] > 0.0:
-                            nonzero[nnz] = j
-                            nnz += 1
-                    value = 0.0
+                    # Sparse row: the exponential, the sums and G X only on
+                    # the columns within the cutoff, packed contiguously.
                     for k in range(nnz):
-                        j = nonzero[k]
-                        value += weights[j] * v[j]
+                        shifted[k] = shifted[support[k]]
+                    row_weights = weights[:nnz]
+                    _softmax_weights(shifted[:nnz], d_min, row_weights,
+                                     scale_bits[:nnz])
+                    for k in range(nnz):
+                        j = support[k]
+                        if objective == NCA_OBJECTIVE:
+                            packed_values[k] = 1.0 if labels[j] == label else 0.0
+                        else:
+                            packed_values[k] = targets[j]
+                    total, value = _sum_dot(row_weights, packed_values[:nnz])
                     value /= total
                     loss, a, b = _row_coefficients(objective, value, total, targets[i])
                     acc[:] = 0.0
                     row_sum = 0.0
                     for k in range(nnz):
-                        j = nonzero[k]
-                        g = weights[j] * (a * v[j] + b)
+                        j = support[k]
+                        g = row_weights[k] * (a * packed_values[k] + b)
                         row_sum += g
                         cols[j] += g
                         for c in range(d):
@@ -373,11 +413,54 @@ def chunk_layout(n_samples, max_buffer=2**21):
     return chunk_rows, n_groups
 
 
+@njit(parallel=True, cache=True)
+def _softmax_objective(X, components, labels, targets, objective, chunk_rows,
+                       n_groups):
+    """Loss, gradient and row values: :func:`softmax_chunks` plus the ``O(n d^2)``
+    products around it, all split by row blocks across the threads.
+
+    The gradient ``2 L (X' diag(w) X - X' G X - (X' G X)')`` is formed as
+    ``2 L (X' Y + Y' X)`` with ``Y = diag(w / 2) X - G X``: one product with
+    ``X'`` instead of two.
+    """
+    n, d = X.shape
+    k = components.shape[0]
+    n_blocks = max(1, min(n_groups, n))
+    block = (n + n_blocks - 1) // n_blocks
+    LT = np.ascontiguousarray(components.T).astype(X.dtype)
+    Z = np.empty((n, k), dtype=X.dtype)
+    for b in prange(n_blocks):
+        start = b * block
+        stop = min(n, start + block)
+        if start < stop:
+            Z[start:stop] = np.dot(X[start:stop], LT)
+    row_losses, row_values, GX, diag_weights = softmax_chunks(
+        X, Z, labels, targets, objective, chunk_rows, n_groups)
+    partial = np.zeros((n_blocks, d, d))
+    for b in prange(n_blocks):
+        start = b * block
+        stop = min(n, start + block)
+        if start < stop:
+            Xb = X[start:stop].astype(np.float64)
+            Yb = GX[start:stop].astype(np.float64)
+            for r in range(stop - start):
+                half = 0.5 * diag_weights[start + r]
+                for c in range(d):
+                    Yb[r, c] = half * Xb[r, c] - Yb[r, c]
+            partial[b] = np.dot(Xb.T, Yb)
+    H = np.zeros((d, d))
+    for b in range(n_blocks):
+        H += partial[b]
+    H = H + H.T
+    gradient = 2.0 * np.dot(np.ascontiguousarray(components), H)
+    return _sum(row_losses), gradient, row_values
+
+
 def softmax_loss_grad(X, components, labels, targets, objective):
     """Objective and gradient of NCA or MLKR with respect to ``L``.
 
     Call inside ``parallel_section(n_threads, limit_blas=True)``: the kernel
-    runs one GEMM per chunk from each thread. The result does not depend on
+    runs one GEMM per block from each thread. The result does not depend on
     the number of threads.
 
     Parameters
@@ -402,16 +485,11 @@ def softmax_loss_grad(X, components, labels, targets, objective):
     row_values : ndarray of shape (n,)
         ``p_i`` (NCA) or ``yhat_i`` (MLKR).
     """
-    n = X.shape[0]
-    Z = np.ascontiguousarray(X @ components.T.astype(X.dtype, copy=False))
-    chunk_rows, n_groups = chunk_layout(n)
-    row_losses, row_values, GX, diag_weights = softmax_chunks(
-        X, Z, labels, targets, objective, chunk_rows, n_groups)
-    X64 = X.astype(np.float64, copy=False)
-    cross = X64.T @ GX.astype(np.float64, copy=False)
-    hessian_like = (X64.T * diag_weights) @ X64 - cross - cross.T
-    gradient = 2.0 * np.asarray(components, dtype=np.float64) @ hessian_like
-    return float(row_losses.sum()), gradient, row_values
+    chunk_rows, n_groups = chunk_layout(X.shape[0])
+    loss, gradient, row_values = _softmax_objective(
+        X, np.asarray(components, dtype=np.float64), labels, targets, objective,
+        chunk_rows, n_groups)
+    return float(loss), gradient, row_values
 
 
 def softmax_loss_grad_numpy(X, components, labels, targets, objective):

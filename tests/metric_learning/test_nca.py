@@ -109,7 +109,7 @@ def test_kernel_softmax_exponential_matches_math_exp():
     shifted = np.concatenate([np.linspace(0.0, ks.SOFTMAX_CUTOFF, 5001),
                               [ks.SOFTMAX_CUTOFF + 1e-9, 100.0, 1e4, np.inf]])
     weights = np.empty_like(shifted)
-    ks._softmax_weights(shifted, weights, np.empty(shifted.shape[0], np.int64))
+    ks._softmax_weights(shifted, 0.0, weights, np.empty(shifted.shape[0], np.int64))
     expected = np.where(shifted <= ks.SOFTMAX_CUTOFF, np.exp(-shifted), 0.0)
     assert_allclose(weights, expected, rtol=4e-16, atol=0)
 
