@@ -311,9 +311,23 @@ def check_classification_labels(y, estimator_name, *, min_classes=2,
     return classes, y_encoded
 
 
+#: Most L-BFGS-B restarts after a stall (see :func:`lbfgs_minimize`).
+MAX_LBFGS_RESTARTS = 5
+
+
 def lbfgs_minimize(loss_grad, x0, *, max_iter, tol, estimator_name, callback=None,
                    verbose=0, max_iter_name="max_iter", tol_name="tol"):
     """Minimise a smooth objective with L-BFGS-B, recording its trace.
+
+    L-BFGS-B also stops when one iteration lowers the objective by less than
+    about ``2.2e-9`` relative (its ``ftol``), which on the plateaus of the
+    softmax objectives happens while the gradient is still far from ``tol``:
+    where the stop falls then depends on rounding, and the map is not a
+    minimum. Such a stall is not taken as convergence at once: the solver
+    restarts from the current point with its curvature memory cleared, at
+    most ``MAX_LBFGS_RESTARTS`` times and within the ``max_iter`` budget, and
+    stops when a restart makes no iteration. A run that reaches ``max_iter``
+    with the gradient above ``tol`` warns.
 
     Parameters
     ----------
@@ -322,9 +336,10 @@ def lbfgs_minimize(loss_grad, x0, *, max_iter, tol, estimator_name, callback=Non
     x0 : ndarray
         Starting point; any shape, flattened.
     max_iter : int
-        Most L-BFGS iterations.
+        Most L-BFGS iterations, over all restarts.
     tol : float
-        Gradient tolerance (``gtol`` of L-BFGS-B), as in scikit-learn's NCA.
+        Gradient tolerance (``gtol`` of L-BFGS-B, the largest gradient entry),
+        as in scikit-learn's NCA.
     estimator_name : str
         Used in the convergence warning.
     callback : callable, default=None
@@ -344,8 +359,16 @@ def lbfgs_minimize(loss_grad, x0, *, max_iter, tol, estimator_name, callback=Non
         Objective after each iteration, the starting value first.
     """
     shape = np.shape(x0)
-    trace = [float(loss_grad(np.ravel(x0).astype(np.float64))[0])]
+    x = np.ravel(x0).astype(np.float64)
+    trace = []
     n_iter = [0]
+
+    def _loss_grad(flat):
+        # The starting value of the trace is the solver's first evaluation.
+        loss, gradient = loss_grad(flat)
+        if not trace:
+            trace.append(float(loss))
+        return loss, gradient
 
     def _callback(intermediate_result):
         n_iter[0] += 1
@@ -356,16 +379,32 @@ def lbfgs_minimize(loss_grad, x0, *, max_iter, tol, estimator_name, callback=Non
         if callback is not None:
             callback(intermediate_result.x.reshape(shape), n_iter[0])
 
-    result = minimize(
-        loss_grad, np.ravel(x0).astype(np.float64), jac=True, method="L-BFGS-B",
-        callback=_callback,
-        options={"maxiter": max_iter, "gtol": tol},
-    )
-    if not result.success and n_iter[0] >= max_iter:
+    restarts = 0
+    while True:
+        result = minimize(
+            _loss_grad, x, jac=True, method="L-BFGS-B", callback=_callback,
+            options={"maxiter": max_iter - n_iter[0], "gtol": tol},
+        )
+        x = result.x
+        gradient = np.asarray(result.jac)
+        gradient_max = float(np.max(np.abs(gradient))) if gradient.size else 0.0
+        out_of_iterations = n_iter[0] >= max_iter
+        if gradient_max <= tol or out_of_iterations:
+            break
+        if restarts >= MAX_LBFGS_RESTARTS or result.nit == 0:
+            # Stalled again at once, or often: the objective is flat to
+            # rounding here, which L-BFGS-B (and scikit-learn) take as
+            # convergence.
+            break
+        restarts += 1
+        if verbose:
+            print(f"[{estimator_name}] L-BFGS-B stalled ({result.message}) with "
+                  f"gradient {gradient_max:.3g} > {tol_name}; restart {restarts}")
+    if out_of_iterations and gradient_max > tol:
         warnings.warn(
             f"{estimator_name} did not converge in {max_iter_name}={max_iter} "
             f"iterations ({result.message}); increase {max_iter_name} or "
             f"{tol_name}.", ConvergenceWarning, stacklevel=3,
         )
-    return result.x.reshape(shape), n_iter[0], trace
+    return x.reshape(shape), n_iter[0], trace
 

@@ -1,8 +1,11 @@
 """Tests of the machinery shared by the Mahalanobis learners (``_util``)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import minimize
 from sklearn.datasets import load_iris
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -306,3 +309,31 @@ def test_lbfgs_minimize_verbose(capsys):
         lbfgs_minimize(loss_grad, np.zeros(6), max_iter=3, tol=1e-12,
                        estimator_name="Toy", verbose=1)
     assert "[Toy] iteration    1: objective" in capsys.readouterr().out
+
+
+def test_lbfgs_minimize_restarts_after_a_stall():
+    # A large constant makes L-BFGS-B's relative-reduction test (ftol) stop it
+    # while the gradient of this badly conditioned quadratic is still large.
+    scales = np.logspace(0, 4, 20)
+
+    def loss_grad(x):
+        return 1e7 + 0.5 * np.sum(scales * x * x), scales * x
+
+    x0 = np.ones(20)
+    plain = minimize(loss_grad, x0, jac=True, method="L-BFGS-B",
+                     options={"gtol": 1e-5})
+    assert "RELATIVE REDUCTION" in plain.message
+    assert np.abs(plain.jac).max() > 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        x, n_iter, trace = lbfgs_minimize(loss_grad, x0, max_iter=1000, tol=1e-5,
+                                          estimator_name="Toy")
+    # The restarts go on from the stall: more iterations, a lower objective.
+    assert n_iter > plain.nit
+    assert loss_grad(x)[0] < plain.fun
+    assert len(trace) == n_iter + 1 and trace[-1] == loss_grad(x)[0]
+    # They stay within max_iter, and running out of it still warns.
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        _, n_iter, _ = lbfgs_minimize(loss_grad, x0, max_iter=plain.nit + 2,
+                                      tol=1e-5, estimator_name="Toy")
+    assert n_iter <= plain.nit + 2
