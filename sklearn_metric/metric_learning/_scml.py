@@ -18,8 +18,8 @@ from ..distances import knn_search
 from ._base import MahalanobisMixin, TripletsClassifierMixin
 from ._kernels import (
     centre_neighbourhoods,
-    pair_sqdistances,
     scml_dual_averaging,
+    scml_hinge,
 )
 from ._tuples import check_preprocessor
 from ._util import check_classification_labels, components_from_metric
@@ -601,8 +601,7 @@ def _fit_scml(estimator, X, triplets, basis, random_state):
     n_triplets = triplets.shape[0]
     n_basis = basis.shape[0]
     projected = np.ascontiguousarray(X @ basis.T.astype(X.dtype, copy=False))
-    objective = _SCMLObjective(projected, triplets, estimator.beta,
-                               estimator.n_jobs)
+    objective = _SCMLObjective(projected, triplets, estimator.beta)
 
     w = np.zeros(n_basis)
     grad_sum = np.zeros(n_basis)
@@ -672,11 +671,9 @@ class _SCMLObjective:
         ``(anchor, genuine, impostor)`` row indices.
     beta : float
         L1 strength.
-    n_jobs : int or None
-        Threads of the distance kernel, when the work is large enough.
     """
 
-    def __init__(self, projected, triplets, beta, n_jobs):
+    def __init__(self, projected, triplets, beta):
         n_rows = projected.shape[0]
         n_triplets = triplets.shape[0]
         anchors = np.concatenate((triplets[:, 0], triplets[:, 0]))
@@ -688,25 +685,16 @@ class _SCMLObjective:
             np.column_stack((keys // n_rows, keys % n_rows)), dtype=np.intp)
         self.genuine_pair = inverse[:n_triplets]
         self.impostor_pair = inverse[n_triplets:]
+        self.genuine_pair = np.ascontiguousarray(self.genuine_pair, dtype=np.intp)
+        self.impostor_pair = np.ascontiguousarray(self.impostor_pair, dtype=np.intp)
         self.projected = projected
         self.beta = beta
-        self.n_jobs = n_jobs
-        self.distances = np.empty(self.pairs.shape[0])
 
     def __call__(self, w):
         """Objective at ``w`` and the number of triplets with positive slack."""
-        active = np.flatnonzero(w > 0)
-        scale = np.sqrt(w[active]).astype(self.projected.dtype, copy=False)
-        Z = np.ascontiguousarray(self.projected[:, active] * scale)
-        n_threads = threads_for_work(self.pairs.shape[0] * (3 * active.shape[0] + 1),
-                                      self.n_jobs)
-        with parallel_section(n_threads):
-            pair_sqdistances(Z, self.pairs, self.distances)
-        slack = (1.0 + self.distances[self.genuine_pair]
-                 - self.distances[self.impostor_pair])
-        violated = slack > 0
-        hinge = slack[violated].sum() / slack.shape[0]
-        return self.beta * w.sum() + hinge, int(violated.sum())
+        hinge_sum, n_violated = scml_hinge(
+            self.projected, w, self.pairs, self.genuine_pair, self.impostor_pair)
+        return self.beta * w.sum() + hinge_sum / self.genuine_pair.shape[0], n_violated
 
 
 def _components_from_weights(basis, w, name):

@@ -23,9 +23,9 @@ from sklearn_metric.metric_learning import (
 from sklearn_metric.metric_learning._kernels import (
     ADAGRAD_DELTA,
     centre_neighbourhoods,
-    pair_sqdistances,
     scml_batch_subgradient,
     scml_dual_averaging,
+    scml_hinge,
 )
 from sklearn_metric.metric_learning._scml import (
     _LDA_RIDGE,
@@ -129,10 +129,15 @@ def test_distance_and_neighbourhood_kernels_match_numpy_twins(dtype):
     rng = np.random.RandomState(1)
     X = rng.randn(50, 6).astype(dtype)
     pairs = rng.randint(50, size=(80, 2)).astype(np.intp)
-    out = np.empty(80)
-    pair_sqdistances(X, pairs, out)
-    expected = np.sum((X[pairs[:, 0]].astype(float) - X[pairs[:, 1]]) ** 2, axis=1)
-    assert_allclose(out, expected, rtol=1e-10 if dtype == np.float64 else 1e-5)
+    genuine, impostor = (rng.randint(80, size=200).astype(np.intp) for _ in range(2))
+    w = np.abs(rng.randn(6))
+    w[[1, 4]] = 0.0
+    hinge_sum, n_violated = scml_hinge(X, w, pairs, genuine, impostor)
+    distances = ((X[pairs[:, 0]].astype(float) - X[pairs[:, 1]]) ** 2) @ w
+    slack = 1.0 + distances[genuine] - distances[impostor]
+    assert n_violated == np.count_nonzero(slack > 0) and 0 < n_violated < 200
+    assert_allclose(hinge_sum, np.maximum(slack, 0).sum(),
+                    rtol=1e-10 if dtype == np.float64 else 1e-5)
 
     neighbourhoods = rng.randint(50, size=(4, 9)).astype(np.intp)
     class_starts = np.array([0, 2, 7, 9], dtype=np.intp)
@@ -173,8 +178,7 @@ def test_full_objective_matches_metric_space_formula():
     X = rng.randn(40, 5)
     basis = rng.randn(12, 5)
     triplets = rng.randint(40, size=(150, 3)).astype(np.intp)
-    objective = _SCMLObjective(np.ascontiguousarray(X @ basis.T), triplets, 1e-2,
-                               n_jobs=1)
+    objective = _SCMLObjective(np.ascontiguousarray(X @ basis.T), triplets, 1e-2)
     for w in (np.zeros(12), np.abs(rng.randn(12)) * (rng.rand(12) > 0.5),
               np.abs(rng.randn(12))):
         value, n_violated = objective(w)
