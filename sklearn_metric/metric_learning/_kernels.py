@@ -423,14 +423,15 @@ def chunk_layout(n_samples, max_buffer=2**21):
 
 
 @njit(parallel=True, cache=True)
-def _softmax_objective(X, components, labels, targets, objective, chunk_rows,
+def _softmax_objective(X, X64, components, labels, targets, objective, chunk_rows,
                        n_groups):
     """Loss, gradient and row values: :func:`softmax_chunks` plus the ``O(n d^2)``
     products around it, all split by row blocks across the threads.
 
     The gradient ``2 L (X' diag(w) X - X' G X - (X' G X)')`` is formed as
     ``2 L (X' Y + Y' X)`` with ``Y = diag(w / 2) X - G X``: one product with
-    ``X'`` instead of two.
+    ``X'`` instead of two. ``X64`` is ``X`` itself for float64 input, else its
+    float64 copy.
     """
     n, d = X.shape
     k = components.shape[0]
@@ -450,13 +451,13 @@ def _softmax_objective(X, components, labels, targets, objective, chunk_rows,
         start = b * block
         stop = min(n, start + block)
         if start < stop:
-            Xb = X[start:stop].astype(np.float64)
-            Yb = GX[start:stop].astype(np.float64)
+            Xb = X64[start:stop]
+            Yb = np.empty((stop - start, d))
             for r in range(stop - start):
                 half = 0.5 * diag_weights[start + r]
                 for c in range(d):
-                    Yb[r, c] = half * Xb[r, c] - Yb[r, c]
-            partial[b] = np.dot(Xb.T, Yb)
+                    Yb[r, c] = half * Xb[r, c] - np.float64(GX[start + r, c])
+            np.dot(Xb.T, Yb, partial[b])
     H = np.zeros((d, d))
     for b in range(n_blocks):
         H += partial[b]
@@ -496,8 +497,8 @@ def softmax_loss_grad(X, components, labels, targets, objective):
     """
     chunk_rows, n_groups = chunk_layout(X.shape[0])
     loss, gradient, row_values = _softmax_objective(
-        X, np.asarray(components, dtype=np.float64), labels, targets, objective,
-        chunk_rows, n_groups)
+        X, X.astype(np.float64, copy=False), np.asarray(components, dtype=np.float64),
+        labels, targets, objective, chunk_rows, n_groups)
     return float(loss), gradient, row_values
 
 
