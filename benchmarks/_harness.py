@@ -523,7 +523,7 @@ def run_case(case, repeats):
 
 
 def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data,
-                    n_neighbors=3, notes=""):
+                    n_neighbors=3, notes="", scoring="knn"):
     """Build a case comparing fit times against an estimator of the legacy venv.
 
     Both sides fit on ``data["X_train"], data["y_train"]``; quality is the
@@ -548,6 +548,9 @@ def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data
         Neighbours of the accuracy classifier.
     notes : str, default=""
         Extra text for the case's notes column.
+    scoring : {"knn", "predict"}, default="knn"
+        ``"predict"`` scores both sides by the accuracy of their own
+        ``predict`` on the test split instead (pair classifiers).
 
     Returns
     -------
@@ -555,16 +558,19 @@ def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data
     """
     from sklearn.base import clone
 
-    from .legacy_runner import knn_accuracy
+    from .legacy_runner import knn_accuracy, n_iter_of, predict_accuracy
 
     def fit_ours():
         return clone(ours).fit(data["X_train"], data["y_train"])
 
     def quality(report, fitted):
         split = (data["X_train"], data["y_train"], data["X_test"], data["y_test"])
-        metric, value = knn_accuracy(fitted, *split, n_neighbors=n_neighbors)
-        ours_iter = getattr(fitted, "n_iter_", None)
-        iterations = "" if ours_iter is None else f"; n_iter_ {int(ours_iter)}"
+        if scoring == "predict":
+            metric, value = predict_accuracy(fitted, data["X_test"], data["y_test"])
+        else:
+            metric, value = knn_accuracy(fitted, *split, n_neighbors=n_neighbors)
+        ours_iter = n_iter_of(fitted)
+        iterations = "" if ours_iter is None else f"; n_iter_ {ours_iter}"
         if report is None:
             return Quality(metric, value, note=iterations.lstrip("; "), fmt=".4f")
         note = f"anchor {report['quality_name']} {report['quality']:.4f}"
@@ -577,6 +583,7 @@ def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data
         "class": class_name,
         "params": params,
         "n_neighbors": n_neighbors,
+        "quality": scoring,
     }
     return Case(
         name,

@@ -238,3 +238,26 @@ def test_case_set_up_from_the_anchor_report(monkeypatch):
     np.testing.assert_allclose(seen["components"], reference.components_,
                                rtol=1e-10)
     assert seen["n_iter"] == reference.n_iter_
+
+
+def test_legacy_case_scored_by_predict(monkeypatch):
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    monkeypatch.setattr(_harness, "legacy_python", lambda: Path(sys.executable))
+    X, y = load_iris(return_X_y=True)
+    data = {"X_train": X[::2], "y_train": y[::2], "X_test": X[1::2],
+            "y_test": y[1::2]}
+    case = _harness.legacy_fit_case(
+        "logistic iris", "sklearn LogisticRegression (legacy runner)",
+        module="sklearn.linear_model", class_name="LogisticRegression",
+        params={"max_iter": 500}, ours=LogisticRegression(max_iter=500), data=data,
+        scoring="predict",
+    )
+    row = _harness.run_case(case, repeats=1)
+    assert row.status == "ok", row.notes
+    expected = LogisticRegression(max_iter=500).fit(X[::2], y[::2]).score(X[1::2],
+                                                                          y[1::2])
+    assert row.quality.name == "predict accuracy"
+    assert row.quality.value == pytest.approx(expected)
+    assert f"anchor predict accuracy {expected:.4f}" in "; ".join(row.notes)
