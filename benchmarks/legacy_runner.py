@@ -48,6 +48,7 @@ seconds), ``cold_time`` (the warm-up fit), ``times``, ``quality``,
 import importlib
 import importlib.metadata
 import json
+import os
 import platform
 import sys
 import time
@@ -187,8 +188,15 @@ def library_versions(module_name):
     return versions
 
 
+# Idle seconds before every fit, as in the harness (benchmarks/_harness.py,
+# PAUSE): worker threads of the previous fit spin for a while before they
+# sleep, and must not compete with the next one. The tests set it to 0.
+PAUSE = float(os.environ.get("SKLEARN_METRIC_BENCH_PAUSE", "0.2"))
+
+
 def _timed_fit(estimator_class, params, X, y):
     estimator = estimator_class(**params)
+    time.sleep(PAUSE)
     start = time.perf_counter()
     estimator.fit(X, y)
     return time.perf_counter() - start, estimator

@@ -29,6 +29,13 @@ TINY = kernels.Sizes(
 )
 
 
+@pytest.fixture(autouse=True)
+def no_pause(monkeypatch):
+    # The pause before timed calls only matters for real measurements; it is
+    # inherited by the legacy runner's subprocess through the environment.
+    monkeypatch.setenv("SKLEARN_METRIC_BENCH_PAUSE", "0")
+
+
 def parse_table(markdown):
     """Return the header cells and the data rows (lists of cells) of a table."""
     lines = [line for line in markdown.splitlines() if line.startswith("|")]
@@ -82,6 +89,15 @@ def test_time_interleaved_warms_up_then_alternates():
     assert calls == ["a", "o"] + ["a", "o"] * 3
     assert (anchor_timing.result, ours_timing.result) == ("A", "O")
     assert anchor_timing.best >= 0 and ours_timing.cold >= 0
+
+
+def test_every_timed_call_follows_a_pause(monkeypatch):
+    events = []
+    monkeypatch.setenv("SKLEARN_METRIC_BENCH_PAUSE", "0.125")
+    monkeypatch.setattr(_harness.time, "sleep", lambda s: events.append(s))
+    _harness.time_interleaved(lambda: events.append("a"), lambda: events.append("o"),
+                              repeats=2)
+    assert events == [0.125, "a", 0.125, "o"] * 3
 
 
 def test_fake_suite_rows_and_table():
