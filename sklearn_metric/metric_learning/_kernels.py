@@ -52,8 +52,10 @@ MLKR_OBJECTIVE = 1
 SOFTMAX_CUTOFF = 60.0
 
 # A row whose nonzero weights are fewer than this fraction of n gets its row of
-# G X by a sparse loop; denser rows are gathered into one GEMM.
-_SPARSE_FRACTION = 0.25
+# G X by a sparse loop; denser rows are gathered into one GEMM. On digits
+# (n = 1257, d = 64) the two cost the same at about a third: a whole MLKR fit's
+# evaluations took 617 ms at 0.35, 634 ms at 0.25 and 647 ms at 0.5.
+_SPARSE_FRACTION = 0.35
 
 # Chunks are dealt to at most this many groups, whatever the number of threads
 # (see chunk_layout); more groups than threads keep the threads evenly loaded,
@@ -356,7 +358,27 @@ def softmax_chunks(X, Z, labels, targets, objective, chunk_rows, n_groups):
                     loss, a, b = _row_coefficients(objective, value, total, targets[i])
                     acc[:] = 0.0
                     row_sum = 0.0
-                    for k in range(nnz):
+                    # Four rows of X per pass over acc: the loop is bound by
+                    # the loads and stores of acc, not by the multiplications.
+                    stop4 = nnz - nnz % 4
+                    for k in range(0, stop4, 4):
+                        j0 = support[k]
+                        j1 = support[k + 1]
+                        j2 = support[k + 2]
+                        j3 = support[k + 3]
+                        g0 = row_weights[k] * (a * packed_values[k] + b)
+                        g1 = row_weights[k + 1] * (a * packed_values[k + 1] + b)
+                        g2 = row_weights[k + 2] * (a * packed_values[k + 2] + b)
+                        g3 = row_weights[k + 3] * (a * packed_values[k + 3] + b)
+                        row_sum += (g0 + g1) + (g2 + g3)
+                        cols[j0] += g0
+                        cols[j1] += g1
+                        cols[j2] += g2
+                        cols[j3] += g3
+                        for c in range(d):
+                            acc[c] += ((g0 * X[j0, c] + g1 * X[j1, c])
+                                       + (g2 * X[j2, c] + g3 * X[j3, c]))
+                    for k in range(stop4, nnz):
                         j = support[k]
                         g = row_weights[k] * (a * packed_values[k] + b)
                         row_sum += g
