@@ -94,7 +94,8 @@ ndarray of shape (n_components, n_features), default="auto"
         The learned linear map ``L``.
 
     n_iter_ : int
-        Number of L-BFGS-B iterations run.
+        Number of L-BFGS-B iterations run, over all the restarts after a
+        stall (see the metric-learning user guide).
 
     objective_ : ndarray of shape (n_iterations + 1,)
         The minimised objective, ``-sum_i p_i`` (the negated expected number
