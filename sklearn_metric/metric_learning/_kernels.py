@@ -713,6 +713,130 @@ def embedded_gradient(Z, indptr, indices, weights, t_indptr, t_indices, t_order,
             out[a, t] = acc[t]
 
 
+@njit(parallel=True, cache=True)
+def lmnn_dense_chunks(Z, y, targets, pull_weight, push_weight, chunk_rows,
+                      n_groups):
+    """LMNN's loss and ``C Z`` over every impostor, streamed by row chunks.
+
+    The memory-bounded counterpart of :func:`pair_weights` followed by
+    :func:`embedded_gradient`, for when the impostor candidates are too many
+    to store (heavily overlapping classes). Each chunk of rows gets its
+    products with all of ``Z`` by one GEMM, turns them into squared distances
+    ``|z_i|^2 + |z_l|^2 - 2 z_i . z_l``, and overwrites them with the pair
+    weights ``W[i, :]``: ``-push_weight`` times the number of target
+    neighbours ``j`` with ``1 + D_ij - D_il > 0`` for other-class ``l``, and
+    ``pull_weight + push_weight * (number of such l)`` for the targets. Then
+    ``C Z = diag(W 1 + W' 1) Z - W Z - W' Z``: ``W Z`` row by row, ``W' Z``
+    accumulated per group. Memory: one ``(chunk_rows, n)`` buffer per running
+    group and ``n_groups`` arrays of shape ``(n, n_components)``.
+
+    The target distances are exact (pair by pair); the impostor distances
+    come from the GEMM form, whose rounding can only move a hinge that is
+    already within rounding of zero, so the loss (a continuous function of
+    the distances) changes by no more than that rounding.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, k), float64, C-contiguous
+        Embedded samples.
+    y : ndarray of shape (n,), intp
+        Class codes.
+    targets : ndarray of shape (n, n_targets), intp
+        Target neighbours.
+    pull_weight, push_weight : float
+        Weights of the pull and push terms.
+    chunk_rows, n_groups : int
+        Layout, see :func:`chunk_layout`; the result does not depend on the
+        number of threads.
+
+    Returns
+    -------
+    losses : ndarray of shape (n,)
+        Loss of every row.
+    n_active : ndarray of shape (n,), int64
+        Active ``(j, l)`` triples of every row.
+    out : ndarray of shape (n, k)
+        ``C Z``; the gradient with respect to ``Z`` is ``2 * out``.
+    """
+    n, k = Z.shape
+    n_targets = targets.shape[1]
+    n_chunks = (n + chunk_rows - 1) // chunk_rows
+    sq_norms = np.empty(n)
+    for i in range(n):
+        acc = 0.0
+        for c in range(k):
+            acc += Z[i, c] * Z[i, c]
+        sq_norms[i] = acc
+    losses = np.zeros(n)
+    n_active = np.zeros(n, dtype=np.int64)
+    row_sums = np.zeros(n)
+    WZ = np.zeros((n, k))
+    col_sums = np.zeros((n_groups, n))
+    WtZ = np.zeros((n_groups, n, k))
+    ZT = Z.T
+    for group in prange(n_groups):
+        buffer = np.empty((chunk_rows, n))
+        thresholds = np.empty(n_targets)
+        counts = np.empty(n_targets)
+        cols = col_sums[group]
+        for chunk in range(group, n_chunks, n_groups):
+            start = chunk * chunk_rows
+            stop = min(n, start + chunk_rows)
+            W = buffer[:stop - start]
+            np.dot(Z[start:stop], ZT, W)
+            for r in range(stop - start):
+                i = start + r
+                row = W[r]
+                loss = 0.0
+                widest = 0.0
+                for t in range(n_targets):
+                    target_sq = _sqdist(Z, i, targets[i, t])
+                    loss += pull_weight * target_sq
+                    thresholds[t] = 1.0 + target_sq
+                    widest = max(widest, thresholds[t])
+                    counts[t] = 0.0
+                label = y[i]
+                sq_i = sq_norms[i]
+                active = 0
+                for l in range(n):
+                    weight = 0.0
+                    if y[l] != label:
+                        impostor_sq = max(sq_i + sq_norms[l] - 2.0 * row[l], 0.0)
+                        if impostor_sq < widest:
+                            n_violated = 0
+                            for t in range(n_targets):
+                                hinge = thresholds[t] - impostor_sq
+                                if hinge > 0.0:
+                                    loss += push_weight * hinge
+                                    counts[t] += 1.0
+                                    n_violated += 1
+                            weight = -push_weight * n_violated
+                            active += n_violated
+                    row[l] = weight
+                for t in range(n_targets):
+                    row[targets[i, t]] += pull_weight + push_weight * counts[t]
+                total = 0.0
+                for l in range(n):
+                    total += row[l]
+                    cols[l] += row[l]
+                row_sums[i] = total
+                losses[i] = loss
+                n_active[i] = active
+            WZ[start:stop] = np.dot(W, Z)
+            WtZ[group] += np.dot(W.T, Z[start:stop])
+    out = np.empty((n, k))
+    for a in prange(n):
+        degree = row_sums[a]
+        for group in range(n_groups):
+            degree += col_sums[group, a]
+        for c in range(k):
+            value = degree * Z[a, c] - WZ[a, c]
+            for group in range(n_groups):
+                value -= WtZ[group, a, c]
+            out[a, c] = value
+    return losses, n_active, out
+
+
 def embedded_gradient_numpy(Z, indptr, indices, weights):
     """NumPy twin of :func:`embedded_gradient`, from ``W`` alone."""
     Z = np.asarray(Z, dtype=np.float64)

