@@ -240,13 +240,14 @@ def _call_timed(fn):
 # threads spin for a while after their last task before they sleep; without
 # the pause they compete for the cores with the next call (on 2 cores, an
 # NCA fit timed right after scikit-learn's took 285 ms instead of 201 ms).
-# The environment variable (also read by the legacy runner) overrides it; the
-# tests set it to 0.
-PAUSE = float(os.environ.get("SKLEARN_METRIC_BENCH_PAUSE", "0.2"))
+# The environment variable (also read by the legacy runner) overrides it when
+# the call is made; the tests set it to 0.
+PAUSE = 0.2
+PAUSE_VARIABLE = "SKLEARN_METRIC_BENCH_PAUSE"
 
 
 def _call_after_pause(fn):
-    time.sleep(float(os.environ.get("SKLEARN_METRIC_BENCH_PAUSE", PAUSE)))
+    time.sleep(float(os.environ.get(PAUSE_VARIABLE, PAUSE)))
     return _call_timed(fn)
 
 

@@ -205,23 +205,42 @@ def _row_coefficients(objective, value, total, target):
 
 
 @njit(cache=True)
-def _dot(a, b):
-    """Dot product with eight running partial sums (vectorises)."""
-    n = a.shape[0]
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    stop = n - n % 8
-    for j in range(0, stop, 8):
-        s0 += a[j] * b[j]
-        s1 += a[j + 1] * b[j + 1]
-        s2 += a[j + 2] * b[j + 2]
-        s3 += a[j + 3] * b[j + 3]
-        s4 += a[j + 4] * b[j + 4]
-        s5 += a[j + 5] * b[j + 5]
-        s6 += a[j + 6] * b[j + 6]
-        s7 += a[j + 7] * b[j + 7]
-    for j in range(stop, n):
-        s0 += a[j] * b[j]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+def _sqdist(Z, a, b):
+    """Squared distance between rows ``a`` and ``b`` of ``Z``, in float64."""
+    # Four partial sums: without fastmath the compiler may not reorder a
+    # floating-point sum, and a single accumulator makes every addition wait
+    # for the previous one.
+    n_components = Z.shape[1]
+    acc0 = acc1 = acc2 = acc3 = 0.0
+    t = 0
+    while t + 4 <= n_components:
+        d0 = np.float64(Z[a, t]) - np.float64(Z[b, t])
+        d1 = np.float64(Z[a, t + 1]) - np.float64(Z[b, t + 1])
+        d2 = np.float64(Z[a, t + 2]) - np.float64(Z[b, t + 2])
+        d3 = np.float64(Z[a, t + 3]) - np.float64(Z[b, t + 3])
+        acc0 += d0 * d0
+        acc1 += d1 * d1
+        acc2 += d2 * d2
+        acc3 += d3 * d3
+        t += 4
+    while t < n_components:
+        d0 = np.float64(Z[a, t]) - np.float64(Z[b, t])
+        acc0 += d0 * d0
+        t += 1
+    return (acc0 + acc1) + (acc2 + acc3)
+
+
+@njit(cache=True)
+def _sq_norms(Z):
+    """Squared norm of every row of ``Z``, in float64."""
+    n = Z.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        acc = 0.0
+        for c in range(Z.shape[1]):
+            acc += np.float64(Z[i, c]) * np.float64(Z[i, c])
+        out[i] = acc
+    return out
 
 
 @njit(cache=True)
@@ -282,12 +301,7 @@ def softmax_chunks(X, Z, labels, targets, objective, chunk_rows, n_groups):
     """
     n, d = X.shape
     n_chunks = (n + chunk_rows - 1) // chunk_rows
-    sq_norms = np.empty(n)
-    for i in range(n):
-        acc = 0.0
-        for a in range(Z.shape[1]):
-            acc += np.float64(Z[i, a]) * np.float64(Z[i, a])
-        sq_norms[i] = acc
+    sq_norms = _sq_norms(Z)
     row_losses = np.zeros(n)
     row_values = np.zeros(n)
     row_sums = np.zeros(n)
@@ -576,31 +590,6 @@ def softmax_loss_grad_numpy(X, components, labels, targets, objective):
 # Each kernel has a plain NumPy twin (suffix ``_numpy``) used as test oracle.
 
 
-@njit(cache=True)
-def _sqdist(Z, a, b):
-    # Four partial sums: without fastmath the compiler may not reorder a
-    # floating-point sum, and a single accumulator makes every addition wait
-    # for the previous one.
-    n_components = Z.shape[1]
-    acc0 = acc1 = acc2 = acc3 = 0.0
-    t = 0
-    while t + 4 <= n_components:
-        d0 = np.float64(Z[a, t]) - np.float64(Z[b, t])
-        d1 = np.float64(Z[a, t + 1]) - np.float64(Z[b, t + 1])
-        d2 = np.float64(Z[a, t + 2]) - np.float64(Z[b, t + 2])
-        d3 = np.float64(Z[a, t + 3]) - np.float64(Z[b, t + 3])
-        acc0 += d0 * d0
-        acc1 += d1 * d1
-        acc2 += d2 * d2
-        acc3 += d3 * d3
-        t += 4
-    while t < n_components:
-        d0 = np.float64(Z[a, t]) - np.float64(Z[b, t])
-        acc0 += d0 * d0
-        t += 1
-    return (acc0 + acc1) + (acc2 + acc3)
-
-
 @njit(parallel=True, cache=True)
 def pair_weights(Z, indptr, indices, n_targets, pull_weight, push_weight,
                  weights, losses, n_active):
@@ -761,12 +750,7 @@ def lmnn_dense_chunks(Z, y, targets, pull_weight, push_weight, chunk_rows,
     n, k = Z.shape
     n_targets = targets.shape[1]
     n_chunks = (n + chunk_rows - 1) // chunk_rows
-    sq_norms = np.empty(n)
-    for i in range(n):
-        acc = 0.0
-        for c in range(k):
-            acc += Z[i, c] * Z[i, c]
-        sq_norms[i] = acc
+    sq_norms = _sq_norms(Z)
     losses = np.zeros(n)
     n_active = np.zeros(n, dtype=np.int64)
     row_sums = np.zeros(n)
@@ -1031,15 +1015,6 @@ _COLUMN_BLOCK = 8
 # ----------------------------------------------------------------------- LSML
 
 
-@njit(cache=True)
-def _row_sqdistance(Z, i, j):
-    acc = 0.0
-    for k in range(Z.shape[1]):
-        diff = np.float64(Z[i, k]) - np.float64(Z[j, k])
-        acc += diff * diff
-    return acc
-
-
 @njit(parallel=True, cache=True)
 def lsml_loss_coefficients(Z, quadruplets, weights, coefficients):
     """LSML's comparison loss and its gradient coefficients.
@@ -1070,8 +1045,8 @@ def lsml_loss_coefficients(Z, quadruplets, weights, coefficients):
     """
     loss = 0.0
     for q in prange(quadruplets.shape[0]):
-        d_ab = math.sqrt(_row_sqdistance(Z, quadruplets[q, 0], quadruplets[q, 1]))
-        d_cd = math.sqrt(_row_sqdistance(Z, quadruplets[q, 2], quadruplets[q, 3]))
+        d_ab = math.sqrt(_sqdist(Z, quadruplets[q, 0], quadruplets[q, 1]))
+        d_cd = math.sqrt(_sqdist(Z, quadruplets[q, 2], quadruplets[q, 3]))
         coef_ab = 0.0
         coef_cd = 0.0
         if d_ab > d_cd:
@@ -1319,7 +1294,7 @@ def scml_hinge(XB, w, pairs, genuine_pair, impostor_pair):
             Z[r, q] = np.float64(XB[r, active[q]]) * scale[q]
     distances = np.empty(pairs.shape[0])
     for p in range(pairs.shape[0]):
-        distances[p] = _row_sqdistance(Z, pairs[p, 0], pairs[p, 1])
+        distances[p] = _sqdist(Z, pairs[p, 0], pairs[p, 1])
     hinge_sum = 0.0
     n_violated = 0
     for t in range(genuine_pair.shape[0]):

@@ -481,12 +481,12 @@ class _LMNNProblem:
         return int(round(inside.sum() * n_samples / n_rows))
 
     def _dense_layout(self, n_components):
+        """The softmax kernels' chunk layout, with fewer groups when their
+        ``(n_samples, n_components)`` accumulators would pass the budget."""
         n_samples = self.X.shape[0]
-        chunk_rows = max(16, min(512, 2**21 // max(n_samples, 1)))
-        n_chunks = -(-n_samples // chunk_rows)
+        chunk_rows, n_groups = _kl.chunk_layout(n_samples)
         per_group = 8 * n_samples * (n_components + 1)
-        n_groups = max(1, min(16, n_chunks, _DENSE_ACCUMULATOR_BYTES // per_group))
-        return chunk_rows, n_groups
+        return chunk_rows, max(1, min(n_groups, _DENSE_ACCUMULATOR_BYTES // per_group))
 
     def refresh(self, components):
         """Find the impostor candidates at ``components``.

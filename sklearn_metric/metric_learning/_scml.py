@@ -683,10 +683,8 @@ class _SCMLObjective:
         keys, inverse = np.unique(keys, return_inverse=True)
         self.pairs = np.ascontiguousarray(
             np.column_stack((keys // n_rows, keys % n_rows)), dtype=np.intp)
-        self.genuine_pair = inverse[:n_triplets]
-        self.impostor_pair = inverse[n_triplets:]
-        self.genuine_pair = np.ascontiguousarray(self.genuine_pair, dtype=np.intp)
-        self.impostor_pair = np.ascontiguousarray(self.impostor_pair, dtype=np.intp)
+        self.genuine_pair = np.ascontiguousarray(inverse[:n_triplets], dtype=np.intp)
+        self.impostor_pair = np.ascontiguousarray(inverse[n_triplets:], dtype=np.intp)
         self.projected = projected
         self.beta = beta
 
