@@ -62,12 +62,12 @@ def build_parser():
         help="folder of the per-suite reports (default: benchmarks/results)",
     )
     parser.add_argument(
-        "-k", dest="match", metavar="TEXT",
+        "-k",
+        dest="match",
+        metavar="TEXT",
         help="run only the cases whose name contains TEXT",
     )
-    parser.add_argument(
-        "--list", action="store_true", help="list the suites and exit"
-    )
+    parser.add_argument("--list", action="store_true", help="list the suites and exit")
     return parser
 
 
@@ -109,8 +109,11 @@ def main(argv=None):
 
     results = [
         run_suite(
-            load_suite(name), quick=args.quick, repeats=repeats,
-            progress=progress_to_stderr, match=args.match,
+            load_suite(name),
+            quick=args.quick,
+            repeats=repeats,
+            progress=progress_to_stderr,
+            match=args.match,
         )
         for name in args.suites or available_suites()
     ]

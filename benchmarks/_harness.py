@@ -448,8 +448,12 @@ def _run_legacy_case(case, repeats):
         try:
             report = run_legacy(case.anchor, repeats, python)
         except RuntimeError as exc:
-            return Row(case.name, case.anchor_name, status="failed",
-                       notes=[case.notes, f"anchor crashed: {exc}"])
+            return Row(
+                case.name,
+                case.anchor_name,
+                status="failed",
+                notes=[case.notes, f"anchor crashed: {exc}"],
+            )
         ours = best_time(case.ours(report), repeats)
         return _legacy_row(case, report, ours)
     ours = best_time(case.ours, repeats)
@@ -540,8 +544,19 @@ def run_case(case, repeats):
     return row
 
 
-def legacy_fit_case(name, anchor_name, *, module, class_name, params, ours, data,
-                    n_neighbors=3, notes="", scoring="knn"):
+def legacy_fit_case(
+    name,
+    anchor_name,
+    *,
+    module,
+    class_name,
+    params,
+    ours,
+    data,
+    n_neighbors=3,
+    notes="",
+    scoring="knn",
+):
     """Build a case comparing fit times against an estimator of the legacy venv.
 
     Both sides fit on ``data["X_train"], data["y_train"]``; quality is the
@@ -649,8 +664,10 @@ def _progress_line(suite_name, row):
     if row.status != "ok":
         return f"[{suite_name}] {row.case} vs {row.anchor}: {row.notes[-1]}"
     if row.anchor_time is None:
-        return (f"[{suite_name}] {row.case} vs {row.anchor}: ours "
-                f"{format_ms(row.our_time)} ms; {row.notes[-1]}")
+        return (
+            f"[{suite_name}] {row.case} vs {row.anchor}: ours "
+            f"{format_ms(row.our_time)} ms; {row.notes[-1]}"
+        )
     return (
         f"[{suite_name}] {row.case} vs {row.anchor}: "
         f"{format_ms(row.anchor_time)} ms / {format_ms(row.our_time)} ms "

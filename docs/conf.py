@@ -182,7 +182,9 @@ def collect_api():
         if home is None:
             logger.warning(
                 "%s.%s is in the registry but no public module exports it; it "
-                "is left out of the API reference.", obj.__module__, name,
+                "is left out of the API reference.",
+                obj.__module__,
+                name,
             )
             return
         if (home, name) in documented:
@@ -218,8 +220,15 @@ def collect_api():
 def _autosummary(title, names):
     # No :template: option: autosummary picks _templates/autosummary/class.rst
     # or function.rst by the object's type.
-    lines = [title, "~" * len(title), "", ".. autosummary::", "   :toctree: .",
-             "   :nosignatures:", ""]
+    lines = [
+        title,
+        "~" * len(title),
+        "",
+        ".. autosummary::",
+        "   :toctree: .",
+        "   :nosignatures:",
+        "",
+    ]
     lines += [f"   {name}" for name in names]
     return lines + [""]
 
@@ -272,14 +281,20 @@ def render_api(api):
         "",
     ]
     documented_elsewhere = {
-        (home, name) for home, groups in api.items()
-        for names in groups.values() for name in names
+        (home, name)
+        for home, groups in api.items()
+        for names in groups.values()
+        for name in names
     }
     for module_name, groups in api.items():
         module = import_module(module_name)
         lines += [f":mod:`{module_name}`", "-" * (len(module_name) + 7), ""]
-        lines += [f".. automodule:: {module_name}", "   :no-members:",
-                  "   :no-inherited-members:", ""]
+        lines += [
+            f".. automodule:: {module_name}",
+            "   :no-members:",
+            "   :no-inherited-members:",
+            "",
+        ]
         if module_name in _MODULE_NOTES:
             lines += [_MODULE_NOTES[module_name], ""]
         lines += [f".. currentmodule:: {module_name}", ""]
@@ -308,8 +323,12 @@ def render_api(api):
                     reexported.append(f":obj:`~{home}.{name}`")
                     break
         if reexported:
-            lines += ["Also importable from this module: "
-                      + ", ".join(sorted(reexported)) + ".", ""]
+            lines += [
+                "Also importable from this module: "
+                + ", ".join(sorted(reexported))
+                + ".",
+                "",
+            ]
     return "\n".join(lines)
 
 
@@ -339,7 +358,10 @@ def _run_cli(*args):
     env = dict(os.environ, COLUMNS="80")
     result = subprocess.run(
         [sys.executable, "-m", "sklearn_metric", *args],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return result.stdout
 
@@ -348,7 +370,8 @@ def render_metric_learners(api):
     """The paragraph of the user guide that lists the metric learners."""
     module_name = "sklearn_metric.metric_learning"
     learners = [
-        name for home, groups in api.items()
+        name
+        for home, groups in api.items()
         if home == module_name or home.startswith(module_name + ".")
         for name in groups["estimators"]
     ]
@@ -376,11 +399,11 @@ def write_generated_pages(app, config):
     api = collect_api()
     _remove_stale_stubs(api)
     _write_if_changed(GENERATED_DIR / "api.rst", render_api(api) + "\n")
-    _write_if_changed(GENERATED_DIR / "metric_learners.txt",
-                      render_metric_learners(api))
+    _write_if_changed(
+        GENERATED_DIR / "metric_learners.txt", render_metric_learners(api)
+    )
     _write_if_changed(GENERATED_DIR / "cli_help.txt", _run_cli("--help"))
-    _write_if_changed(GENERATED_DIR / "cli_run_iris.txt",
-                      _run_cli("--dataset", "iris"))
+    _write_if_changed(GENERATED_DIR / "cli_run_iris.txt", _run_cli("--dataset", "iris"))
 
 
 SKLEARN_GLOSSARY = "https://scikit-learn.org/stable/glossary.html"
@@ -405,13 +428,12 @@ def resolve_sklearn_conventions(app, env, node, contnode):
             char if char.isalnum() or char in "._" else "-"
             for char in node["reftarget"].lower()
         )
-        reference = nodes.reference("", "", internal=False,
-                                    refuri=f"{SKLEARN_GLOSSARY}#{anchor}")
+        reference = nodes.reference(
+            "", "", internal=False, refuri=f"{SKLEARN_GLOSSARY}#{anchor}"
+        )
         reference += contnode
         return reference
-    if node.get("reftype") == "ref" and ":docstring of sklearn." in (
-        node.source or ""
-    ):
+    if node.get("reftype") == "ref" and ":docstring of sklearn." in (node.source or ""):
         return contnode
     return None
 

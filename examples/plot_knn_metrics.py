@@ -103,10 +103,20 @@ for ax, metric in zip(axes.flat, metrics):
 ax = axes.flat[-1]
 positions = np.arange(len(metrics))
 width = 0.4
-ax.bar(positions - width / 2, [scores_2d[m].mean() for m in metrics], width,
-       yerr=[scores_2d[m].std() for m in metrics], label="2 features")
-ax.bar(positions + width / 2, [scores_all[m].mean() for m in metrics], width,
-       yerr=[scores_all[m].std() for m in metrics], label="13 features")
+ax.bar(
+    positions - width / 2,
+    [scores_2d[m].mean() for m in metrics],
+    width,
+    yerr=[scores_2d[m].std() for m in metrics],
+    label="2 features",
+)
+ax.bar(
+    positions + width / 2,
+    [scores_all[m].mean() for m in metrics],
+    width,
+    yerr=[scores_all[m].std() for m in metrics],
+    label="13 features",
+)
 ax.set_xticks(positions, metrics, rotation=30)
 ax.set_ylim(0.4, 1.12)
 ax.set_ylabel("5-fold CV accuracy")

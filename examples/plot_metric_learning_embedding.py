@@ -27,7 +27,8 @@ from sklearn_metric.metric_learning import LFDA, LMNN, NCA, RCA_Supervised
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
-    X, y, test_size=0.3, stratify=y, random_state=0)
+    X, y, test_size=0.3, stratify=y, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
@@ -53,8 +54,9 @@ fig, axes = plt.subplots(1, len(projections), figsize=(20, 4.4))
 for ax, (name, transformer) in zip(axes, projections.items()):
     transformer.fit(X_train, y_train)
     embedded = transformer.transform(X_test)
-    scatter = ax.scatter(embedded[:, 0], embedded[:, 1], c=y_test, cmap="tab10",
-                         s=8, vmin=-0.5, vmax=9.5)
+    scatter = ax.scatter(
+        embedded[:, 0], embedded[:, 1], c=y_test, cmap="tab10", s=8, vmin=-0.5, vmax=9.5
+    )
     ax.set_title(f"{name}\n3-NN accuracy {knn_accuracy(transformer):.3f}")
     # A few held-out digits use pixels that (almost) never light up in the
     # training set and land far out; frame the bulk of the points.
@@ -76,17 +78,27 @@ fig.subplots_adjust(top=0.8)
 euclidean = KNeighborsClassifier(3).fit(X_train, y_train).score(X_test, y_test)
 dimensions = [2, 4, 8, 16, 32]
 curves = {
-    "NCA": [knn_accuracy(NCA(n_components=k, max_iter=100, random_state=0)
-                         .fit(X_train, y_train)) for k in dimensions],
-    "LFDA": [knn_accuracy(LFDA(n_components=k, embedding_type="plain")
-                          .fit(X_train, y_train)) for k in dimensions],
+    "NCA": [
+        knn_accuracy(
+            NCA(n_components=k, max_iter=100, random_state=0).fit(X_train, y_train)
+        )
+        for k in dimensions
+    ],
+    "LFDA": [
+        knn_accuracy(LFDA(n_components=k, embedding_type="plain").fit(X_train, y_train))
+        for k in dimensions
+    ],
 }
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, accuracies in curves.items():
     ax.plot(dimensions, accuracies, marker="o", label=name)
-ax.axhline(euclidean, color="grey", linestyle="--",
-           label=f"Euclidean, 64 features ({euclidean:.3f})")
+ax.axhline(
+    euclidean,
+    color="grey",
+    linestyle="--",
+    label=f"Euclidean, 64 features ({euclidean:.3f})",
+)
 ax.set_xscale("log", base=2)
 ax.set_xticks(dimensions, [str(k) for k in dimensions])
 ax.set_xlabel("n_components")

@@ -48,8 +48,13 @@ from sklearn_metric.over_sampling import (
 )
 
 X, y = make_classification(
-    n_samples=300, n_features=2, n_redundant=0, n_clusters_per_class=1,
-    weights=[0.9], class_sep=1.0, random_state=4,
+    n_samples=300,
+    n_features=2,
+    n_redundant=0,
+    n_clusters_per_class=1,
+    weights=[0.9],
+    class_sep=1.0,
+    random_state=4,
 )
 n_majority, n_minority = np.bincount(y)
 print(f"majority: {n_majority} rows, minority: {n_minority} rows")
@@ -73,28 +78,42 @@ samplers = {
     'SMOTE, metric="manhattan"': SMOTE(metric="manhattan", random_state=0),
 }
 
-fig, axes = plt.subplots(2, 3, figsize=(13, 8.5), layout="constrained",
-                         sharex=True, sharey=True)
+fig, axes = plt.subplots(
+    2, 3, figsize=(13, 8.5), layout="constrained", sharex=True, sharey=True
+)
 for ax, (name, sampler) in zip(axes.flat, samplers.items()):
     X_res, y_res = sampler.fit_resample(X, y)
     # The original rows are unchanged and come first.
     assert np.array_equal(X_res[: len(X)], X)
-    X_new = X_res[len(X):]
+    X_new = X_res[len(X) :]
     parents = sampler.synthetic_pairs_["parents"]
     starts = np.unique(parents[:, 0])
-    print(f"{name:>30}: {len(X_new)} synthetic rows from {len(starts)} "
-          f"starting rows")
+    print(f"{name:>30}: {len(X_new)} synthetic rows from {len(starts)} starting rows")
 
     ax.scatter(*X[y == 0].T, s=12, c="#9ecae1", label=f"majority ({n_majority})")
-    ax.scatter(*X_new.T, s=10, c="#fdae6b", marker="x",
-               label=f"synthetic ({len(X_new)})")
-    ax.scatter(*X[y == 1].T, s=22, c="#d62728", edgecolor="k", linewidth=0.5,
-               label=f"minority ({n_minority})")
+    ax.scatter(
+        *X_new.T, s=10, c="#fdae6b", marker="x", label=f"synthetic ({len(X_new)})"
+    )
+    ax.scatter(
+        *X[y == 1].T,
+        s=22,
+        c="#d62728",
+        edgecolor="k",
+        linewidth=0.5,
+        label=f"minority ({n_minority})",
+    )
     # Circle the minority rows that started at least one synthetic row.
-    ax.scatter(*X[starts].T, s=70, facecolor="none", edgecolor="k",
-               linewidth=0.8, label=f"starting rows ({len(starts)})")
-    ax.set_title(f"{name}\n{n_minority} + {len(X_new)} minority vs "
-                 f"{n_majority} majority")
+    ax.scatter(
+        *X[starts].T,
+        s=70,
+        facecolor="none",
+        edgecolor="k",
+        linewidth=0.8,
+        label=f"starting rows ({len(starts)})",
+    )
+    ax.set_title(
+        f"{name}\n{n_minority} + {len(X_new)} minority vs {n_majority} majority"
+    )
     ax.legend(loc="lower left", fontsize=7)
 
 fig.suptitle("Synthetic minority rows of each over-sampler")

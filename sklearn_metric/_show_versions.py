@@ -4,8 +4,17 @@ import importlib.metadata
 import platform
 import sys
 
-_DEPENDENCIES = ("scikit-learn", "numpy", "scipy", "numba", "llvmlite", "joblib",
-                 "threadpoolctl", "pandas", "imbalanced-learn")
+_DEPENDENCIES = (
+    "scikit-learn",
+    "numpy",
+    "scipy",
+    "numba",
+    "llvmlite",
+    "joblib",
+    "threadpoolctl",
+    "pandas",
+    "imbalanced-learn",
+)
 
 
 def _threading_layer():

@@ -136,13 +136,15 @@ def run(X, y, models, cv, random_state=0):
     rows = []
     for name, model in models.items():
         result = cross_validate(model, X, y, cv=folds)
-        rows.append({
-            "model": name,
-            "accuracy": result["test_score"].mean(),
-            "std": result["test_score"].std(),
-            "fit_seconds": result["fit_time"].mean(),
-            "score_seconds": result["score_time"].mean(),
-        })
+        rows.append(
+            {
+                "model": name,
+                "accuracy": result["test_score"].mean(),
+                "std": result["test_score"].std(),
+                "fit_seconds": result["fit_time"].mean(),
+                "score_seconds": result["score_time"].mean(),
+            }
+        )
     return rows
 
 
@@ -177,20 +179,30 @@ def _parser():
         description="Cross-validate distance-based classifiers on a CSV file or on "
         "a dataset bundled with scikit-learn.",
     )
-    parser.add_argument("csv", nargs="?", help="CSV file with a header row; "
-                        "omit it to use --dataset")
+    parser.add_argument(
+        "csv", nargs="?", help="CSV file with a header row; omit it to use --dataset"
+    )
     parser.add_argument("--target", help="label column of the CSV (default: last)")
-    parser.add_argument("--dataset", choices=sorted(BUILTIN_DATASETS), default="wine",
-                        help="built-in dataset used when no CSV is given "
-                        "(default: wine)")
-    parser.add_argument("--cv", type=int, default=5, help="stratified folds "
-                        "(default: 5)")
-    parser.add_argument("--n-neighbors", type=int, default=5,
-                        help="neighbours per vote (default: 5)")
-    parser.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
-                        help="comma-separated metrics (default: %(default)s)")
-    parser.add_argument("--version", action="version",
-                        version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--dataset",
+        choices=sorted(BUILTIN_DATASETS),
+        default="wine",
+        help="built-in dataset used when no CSV is given (default: wine)",
+    )
+    parser.add_argument(
+        "--cv", type=int, default=5, help="stratified folds (default: 5)"
+    )
+    parser.add_argument(
+        "--n-neighbors", type=int, default=5, help="neighbours per vote (default: 5)"
+    )
+    parser.add_argument(
+        "--metrics",
+        default=",".join(DEFAULT_METRICS),
+        help="comma-separated metrics (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
     return parser
 
 
@@ -224,8 +236,10 @@ def main(argv=None):
             )
         models = build_models(args.n_neighbors, metrics)
         n_classes = np.unique(y).shape[0]
-        print(f"data: {source}: {X.shape[0]} samples, {X.shape[1]} features, "
-              f"{n_classes} classes; {args.cv}-fold stratified cross-validation\n")
+        print(
+            f"data: {source}: {X.shape[0]} samples, {X.shape[1]} features, "
+            f"{n_classes} classes; {args.cv}-fold stratified cross-validation\n"
+        )
         start = time.perf_counter()
         rows = run(X, y, models, args.cv)
     except (ValueError, OSError) as exc:

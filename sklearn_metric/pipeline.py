@@ -167,7 +167,8 @@ class ResampledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # classifier validate the values themselves.
         validate_data(self, X, skip_check_array=True)
         classifier = (
-            clone(self.classifier) if self.classifier is not None
+            clone(self.classifier)
+            if self.classifier is not None
             else _default_classifier()
         )
         if sample_weight is not None and not has_fit_parameter(
@@ -373,7 +374,7 @@ def make_resampled_pipeline(*steps, memory=None, verbose=False):
             "for pipelines without a sampler."
         )
     first = is_sampler.index(True)
-    after = steps[first + 1:]
+    after = steps[first + 1 :]
     if not after:
         raise ValueError(
             "make_resampled_pipeline needs a classifier after the sampler "

@@ -95,8 +95,9 @@ def test_every_timed_call_follows_a_pause(monkeypatch):
     events = []
     monkeypatch.setenv("SKLEARN_METRIC_BENCH_PAUSE", "0.125")
     monkeypatch.setattr(_harness.time, "sleep", lambda s: events.append(s))
-    _harness.time_interleaved(lambda: events.append("a"), lambda: events.append("o"),
-                              repeats=2)
+    _harness.time_interleaved(
+        lambda: events.append("a"), lambda: events.append("o"), repeats=2
+    )
     assert events == [0.125, "a", 0.125, "o"] * 3
 
 
@@ -147,15 +148,31 @@ def test_knn_quality_explains_ties():
 def test_kernels_suite_tiny_through_the_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(kernels.SIZES, True, TINY)
     output = tmp_path / "all.md"
-    argv = ["kernels", "--quick", "--repeats", "1", "--results-dir", str(tmp_path),
-            "--output", str(output)]
+    argv = [
+        "kernels",
+        "--quick",
+        "--repeats",
+        "1",
+        "--results-dir",
+        str(tmp_path),
+        "--output",
+        str(output),
+    ]
     assert main(argv) == 0
 
     report = (tmp_path / "kernels.md").read_text(encoding="utf-8")
     assert report in capsys.readouterr().out
     assert output.read_text(encoding="utf-8") == report
-    for expected in ("numpy ", "scipy ", "scikit-learn ", "numba ", "BLAS: ",
-                     "numba threading layer: ", "GEMM peak", "date: "):
+    for expected in (
+        "numpy ",
+        "scipy ",
+        "scikit-learn ",
+        "numba ",
+        "BLAS: ",
+        "numba threading layer: ",
+        "GEMM peak",
+        "date: ",
+    ):
         assert expected in report
 
     header, rows = parse_table(report)
@@ -178,7 +195,8 @@ def test_kernels_suite_tiny_through_the_command_line(tmp_path, monkeypatch, caps
 def test_legacy_case_is_skipped_without_the_venv(tmp_path, monkeypatch):
     monkeypatch.setenv(_harness.LEGACY_VENV_VARIABLE, str(tmp_path / "missing"))
     case = _harness.Case(
-        "legacy", "metric-learn NCA",
+        "legacy",
+        "metric-learn NCA",
         anchor=_harness.LegacyAnchor({"module": "metric_learn", "class": "NCA"}),
         ours=lambda: pytest.fail("ours must not run when the anchor cannot"),
     )
@@ -199,13 +217,21 @@ def test_legacy_runner_through_a_subprocess(monkeypatch):
     X, y = load_iris(return_X_y=True)
     order = np.random.default_rng(0).permutation(len(y))
     train, test = order[:100], order[100:]
-    data = {"X_train": X[train], "y_train": y[train],
-            "X_test": X[test], "y_test": y[test]}
+    data = {
+        "X_train": X[train],
+        "y_train": y[train],
+        "X_test": X[test],
+        "y_test": y[test],
+    }
     params = {"n_components": 2, "max_iter": 5, "random_state": 0}
     case = _harness.legacy_fit_case(
-        "nca iris", "sklearn NCA (legacy runner)",
-        module="sklearn.neighbors", class_name="NeighborhoodComponentsAnalysis",
-        params=params, ours=NeighborhoodComponentsAnalysis(**params), data=data,
+        "nca iris",
+        "sklearn NCA (legacy runner)",
+        module="sklearn.neighbors",
+        class_name="NeighborhoodComponentsAnalysis",
+        params=params,
+        ours=NeighborhoodComponentsAnalysis(**params),
+        data=data,
     )
     row = _harness.run_case(case, repeats=1)
     assert row.status == "ok", row.notes
@@ -223,8 +249,7 @@ def test_case_set_up_from_the_anchor_report(monkeypatch):
 
     monkeypatch.setattr(_harness, "legacy_python", lambda: Path(sys.executable))
     X, y = load_iris(return_X_y=True)
-    data = {"X_train": X[::2], "y_train": y[::2], "X_test": X[1::2],
-            "y_test": y[1::2]}
+    data = {"X_train": X[::2], "y_train": y[::2], "X_test": X[1::2], "y_test": y[1::2]}
     params = {"n_components": 2, "max_iter": 3, "random_state": 0}
     seen = {}
 
@@ -236,12 +261,17 @@ def test_case_set_up_from_the_anchor_report(monkeypatch):
         return lambda: estimator.fit(data["X_train"], data["y_train"])
 
     case = _harness.Case(
-        "nca iris from report", "sklearn NCA (legacy runner)",
+        "nca iris from report",
+        "sklearn NCA (legacy runner)",
         anchor=_harness.LegacyAnchor(
-            spec={"module": "sklearn.neighbors",
-                  "class": "NeighborhoodComponentsAnalysis", "params": params,
-                  "report_components": True},
-            arrays=data),
+            spec={
+                "module": "sklearn.neighbors",
+                "class": "NeighborhoodComponentsAnalysis",
+                "params": params,
+                "report_components": True,
+            },
+            arrays=data,
+        ),
         ours=ours_from_report,
         ours_needs_report=True,
     )
@@ -250,9 +280,9 @@ def test_case_set_up_from_the_anchor_report(monkeypatch):
     assert seen["components"].shape == (2, 4)
     # scikit-learn's NCA has the same seed and data on both sides.
     reference = NeighborhoodComponentsAnalysis(**params).fit(
-        data["X_train"], data["y_train"])
-    np.testing.assert_allclose(seen["components"], reference.components_,
-                               rtol=1e-10)
+        data["X_train"], data["y_train"]
+    )
+    np.testing.assert_allclose(seen["components"], reference.components_, rtol=1e-10)
     assert seen["n_iter"] == reference.n_iter_
 
 
@@ -262,18 +292,22 @@ def test_legacy_case_scored_by_predict(monkeypatch):
 
     monkeypatch.setattr(_harness, "legacy_python", lambda: Path(sys.executable))
     X, y = load_iris(return_X_y=True)
-    data = {"X_train": X[::2], "y_train": y[::2], "X_test": X[1::2],
-            "y_test": y[1::2]}
+    data = {"X_train": X[::2], "y_train": y[::2], "X_test": X[1::2], "y_test": y[1::2]}
     case = _harness.legacy_fit_case(
-        "logistic iris", "sklearn LogisticRegression (legacy runner)",
-        module="sklearn.linear_model", class_name="LogisticRegression",
-        params={"max_iter": 500}, ours=LogisticRegression(max_iter=500), data=data,
+        "logistic iris",
+        "sklearn LogisticRegression (legacy runner)",
+        module="sklearn.linear_model",
+        class_name="LogisticRegression",
+        params={"max_iter": 500},
+        ours=LogisticRegression(max_iter=500),
+        data=data,
         scoring="predict",
     )
     row = _harness.run_case(case, repeats=1)
     assert row.status == "ok", row.notes
-    expected = LogisticRegression(max_iter=500).fit(X[::2], y[::2]).score(X[1::2],
-                                                                          y[1::2])
+    expected = (
+        LogisticRegression(max_iter=500).fit(X[::2], y[::2]).score(X[1::2], y[1::2])
+    )
     assert row.quality.name == "predict accuracy"
     assert row.quality.value == pytest.approx(expected)
     assert f"anchor predict accuracy {expected:.4f}" in "; ".join(row.notes)

@@ -26,8 +26,11 @@ ESTIMATORS = list(construct_instances())
 # pairs, triplets or quadruplets and have their own checks. Samplers change the
 # rows themselves (fit_resample), so they get checks of their own below.
 SAMPLERS = [est for est in ESTIMATORS if hasattr(est, "fit_resample")]
-TABULAR = [est for est in ESTIMATORS if get_tags(est).input_tags.two_d_array
-           and not hasattr(est, "fit_resample")]
+TABULAR = [
+    est
+    for est in ESTIMATORS
+    if get_tags(est).input_tags.two_d_array and not hasattr(est, "fit_resample")
+]
 
 
 def _id(estimator):
@@ -57,12 +60,18 @@ def _param_grid(estimator):
     """A small grid over one integer or float parameter the estimator has."""
     params = estimator.get_params(deep=False)
     for name in ("n_neighbors", "n_components", "max_iter", "C", "alpha"):
-        if name in params and isinstance(params[name], (int, float)) and not isinstance(
-            params[name], bool
+        if (
+            name in params
+            and isinstance(params[name], (int, float))
+            and not isinstance(params[name], bool)
         ):
             value = params[name]
-            return {f"est__{name}": [value, value + 1 if isinstance(value, int)
-                                     else value * 2]}
+            return {
+                f"est__{name}": [
+                    value,
+                    value + 1 if isinstance(value, int) else value * 2,
+                ]
+            }
     return {}
 
 
@@ -91,8 +100,9 @@ def test_pickle_round_trip(estimator):
     restored = pickle.loads(pickle.dumps(fitted))
     for method in ("predict", "predict_proba", "decision_function", "transform"):
         if hasattr(fitted, method):
-            np.testing.assert_array_equal(getattr(restored, method)(X),
-                                          getattr(fitted, method)(X))
+            np.testing.assert_array_equal(
+                getattr(restored, method)(X), getattr(fitted, method)(X)
+            )
 
 
 TRANSFORMERS = [est for est in TABULAR if hasattr(est, "transform")]

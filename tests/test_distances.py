@@ -72,8 +72,9 @@ def max_relative_error(actual, expected):
 
 @pytest.mark.parametrize("n_features", N_FEATURES)
 @pytest.mark.parametrize("name, params, scipy_name, scipy_params", SCIPY_CASES)
-def test_pairwise_matches_cdist_float64(rng, name, params, scipy_name, scipy_params,
-                                        n_features):
+def test_pairwise_matches_cdist_float64(
+    rng, name, params, scipy_name, scipy_params, n_features
+):
     X = rng.standard_normal((37, n_features))
     Y = rng.standard_normal((23, n_features)) + 0.5
     D = pairwise_distances(X, Y, metric=name, **params)
@@ -83,14 +84,16 @@ def test_pairwise_matches_cdist_float64(rng, name, params, scipy_name, scipy_par
 
 @pytest.mark.parametrize("n_features", N_FEATURES)
 @pytest.mark.parametrize("name, params, scipy_name, scipy_params", SCIPY_CASES)
-def test_pairwise_float32_in_float32_out(rng, name, params, scipy_name, scipy_params,
-                                         n_features):
+def test_pairwise_float32_in_float32_out(
+    rng, name, params, scipy_name, scipy_params, n_features
+):
     X = rng.standard_normal((21, n_features)).astype(np.float32)
     Y = rng.standard_normal((17, n_features)).astype(np.float32)
     D = pairwise_distances(X, Y, metric=name, **params)
     assert D.dtype == np.float32
-    expected = cdist(X.astype(np.float64), Y.astype(np.float64), scipy_name,
-                     **scipy_params)
+    expected = cdist(
+        X.astype(np.float64), Y.astype(np.float64), scipy_name, **scipy_params
+    )
     # Sums run in float64; only the final rounding to float32 remains.
     assert max_relative_error(D, expected) < 1e-6
 
@@ -112,11 +115,19 @@ def test_mahalanobis_components_equal_vi(rng):
     X = rng.standard_normal((30, 5))
     L = rng.standard_normal((3, 5))
     expected = cdist(X, X, "mahalanobis", VI=L.T @ L)
-    assert_allclose(pairwise_distances(X, metric="mahalanobis", components=L),
-                    expected, rtol=1e-9, atol=1e-12)
+    assert_allclose(
+        pairwise_distances(X, metric="mahalanobis", components=L),
+        expected,
+        rtol=1e-9,
+        atol=1e-12,
+    )
     # A singular, rank-deficient VI is still a valid (pseudo-)metric.
-    assert_allclose(pairwise_distances(X, metric="mahalanobis", VI=L.T @ L),
-                    expected, rtol=1e-7, atol=1e-7)
+    assert_allclose(
+        pairwise_distances(X, metric="mahalanobis", VI=L.T @ L),
+        expected,
+        rtol=1e-7,
+        atol=1e-7,
+    )
 
 
 class _FittedLearner:
@@ -153,33 +164,39 @@ def test_snr_invariances(rng):
     x, y = rng.standard_normal((2, 1, 12))
     d = pairwise_distances(x, y, metric="snr")[0, 0]
     assert pairwise_distances(x, x, metric="snr")[0, 0] == 0.0
-    assert pairwise_distances(x, x + 3.0, metric="snr")[0, 0] == pytest.approx(0.0,
-                                                                                abs=1e-12)
-    assert_allclose(pairwise_distances(x + 2.0, y - 1.0, metric="snr")[0, 0], d,
-                    rtol=1e-12)
-    assert_allclose(pairwise_distances(4.0 * x, 4.0 * y, metric="snr")[0, 0], d,
-                    rtol=1e-12)
+    assert pairwise_distances(x, x + 3.0, metric="snr")[0, 0] == pytest.approx(
+        0.0, abs=1e-12
+    )
+    assert_allclose(
+        pairwise_distances(x + 2.0, y - 1.0, metric="snr")[0, 0], d, rtol=1e-12
+    )
+    assert_allclose(
+        pairwise_distances(4.0 * x, 4.0 * y, metric="snr")[0, 0], d, rtol=1e-12
+    )
     assert not np.isclose(pairwise_distances(y, x, metric="snr")[0, 0], d)
     # Zero-mean, unit-norm rows: var(x) = 1 / d and var(y - x) = |y - x|^2 / d,
     # so the SNR distance is the squared Euclidean distance.
     Z = rng.standard_normal((2, 12))
     Z -= Z.mean(axis=1, keepdims=True)
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
-    assert_allclose(pairwise_distances(Z[:1], Z[1:], metric="snr")[0, 0],
-                    np.sum((Z[0] - Z[1]) ** 2), rtol=1e-12)
+    assert_allclose(
+        pairwise_distances(Z[:1], Z[1:], metric="snr")[0, 0],
+        np.sum((Z[0] - Z[1]) ** 2),
+        rtol=1e-12,
+    )
 
 
 def test_snr_constant_anchor():
     constant = np.full((1, 4), 2.0)
-    D = pairwise_distances(constant, np.array([[5.0, 5, 5, 5], [0.0, 1, 2, 3]]),
-                           metric="snr")
+    D = pairwise_distances(
+        constant, np.array([[5.0, 5, 5, 5], [0.0, 1, 2, 3]]), metric="snr"
+    )
     assert_array_equal(D, [[0.0, np.inf]])
 
 
 def test_cosine_zero_row_is_orthogonal():
     X = np.array([[0.0, 0.0], [1.0, 0.0]])
-    assert_array_equal(pairwise_distances(X, metric="cosine"), [[1.0, 1.0],
-                                                               [1.0, 0.0]])
+    assert_array_equal(pairwise_distances(X, metric="cosine"), [[1.0, 1.0], [1.0, 0.0]])
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine", "manhattan", "snr"])
@@ -199,8 +216,9 @@ def test_callable_metric_matches_builtin(rng, metric):
 
 def test_callable_receives_params(rng):
     X = rng.standard_normal((4, 3))
-    D = pairwise_distances(X, metric=lambda x, y, scale: scale * np.abs(x - y).sum(),
-                           scale=2.0)
+    D = pairwise_distances(
+        X, metric=lambda x, y, scale: scale * np.abs(x - y).sum(), scale=2.0
+    )
     assert_allclose(D, 2.0 * cdist(X, X, "cityblock"))
 
 
@@ -226,11 +244,15 @@ def test_y_none_means_x(rng):
 def test_chunked_equals_full(rng, metric):
     X = rng.standard_normal((53, 24))
     Y = rng.standard_normal((31, 24))
-    blocks = list(pairwise_distances_chunked(X, Y, metric=metric,
-                                             working_memory=31 * 8 * 7 / 2**20))
+    blocks = list(
+        pairwise_distances_chunked(
+            X, Y, metric=metric, working_memory=31 * 8 * 7 / 2**20
+        )
+    )
     assert [block.shape[0] for block in blocks] == [7] * 7 + [4]
-    assert_allclose(np.vstack(blocks), pairwise_distances(X, Y, metric=metric),
-                    rtol=1e-12)
+    assert_allclose(
+        np.vstack(blocks), pairwise_distances(X, Y, metric=metric), rtol=1e-12
+    )
 
 
 def test_pairwise_honours_working_memory(rng, monkeypatch):
@@ -254,18 +276,24 @@ def test_paired_matches_cdist_diagonal(rng, name, params, scipy_name, scipy_para
     X = rng.standard_normal((13, 7))
     Y = rng.standard_normal((13, 7))
     expected = np.diag(cdist(X, Y, scipy_name, **scipy_params))
-    assert max_relative_error(paired_distances(X, Y, metric=name, **params),
-                              expected) < 1e-9
+    assert (
+        max_relative_error(paired_distances(X, Y, metric=name, **params), expected)
+        < 1e-9
+    )
 
 
 def test_paired_mahalanobis_and_snr(rng):
     X = rng.standard_normal((13, 7))
     Y = rng.standard_normal((13, 7))
     VI = random_psd(rng, 7)
-    assert_allclose(paired_distances(X, Y, metric="mahalanobis", VI=VI),
-                    np.diag(cdist(X, Y, "mahalanobis", VI=VI)), rtol=1e-9)
-    assert_allclose(paired_distances(X, Y, metric="snr"),
-                    np.diag(snr_reference(X, Y)), rtol=1e-12)
+    assert_allclose(
+        paired_distances(X, Y, metric="mahalanobis", VI=VI),
+        np.diag(cdist(X, Y, "mahalanobis", VI=VI)),
+        rtol=1e-9,
+    )
+    assert_allclose(
+        paired_distances(X, Y, metric="snr"), np.diag(snr_reference(X, Y)), rtol=1e-12
+    )
 
 
 # ---------------------------------------------------------------- knn_search
@@ -284,12 +312,17 @@ KNN_METRICS = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_features", N_FEATURES)
 @pytest.mark.parametrize("name, params, scipy_name, scipy_params", KNN_METRICS)
-def test_knn_matches_brute_force(rng, name, params, scipy_name, scipy_params,
-                                 n_features, dtype):
+def test_knn_matches_brute_force(
+    rng, name, params, scipy_name, scipy_params, n_features, dtype
+):
     X_index = rng.standard_normal((301, n_features)).astype(dtype)
     X_query = rng.standard_normal((57, n_features)).astype(dtype)
-    D = cdist(X_query.astype(np.float64), X_index.astype(np.float64), scipy_name,
-              **scipy_params)
+    D = cdist(
+        X_query.astype(np.float64),
+        X_index.astype(np.float64),
+        scipy_name,
+        **scipy_params,
+    )
     expected_d, expected_i = brute_force_knn(D, 7)
     distances, indices = knn_search(X_query, X_index, 7, metric=name, **params)
     assert distances.dtype == dtype
@@ -305,8 +338,9 @@ def test_knn_snr_and_mahalanobis(rng, n_features):
     assert_array_equal(indices, brute_force_knn(snr_reference(X, X), 4, True)[1])
     VI = random_psd(rng, n_features)
     D = cdist(X, X, "mahalanobis", VI=VI)
-    distances, indices = knn_search(X, X, 4, metric="mahalanobis", VI=VI,
-                                    exclude_self=True)
+    distances, indices = knn_search(
+        X, X, 4, metric="mahalanobis", VI=VI, exclude_self=True
+    )
     expected_d, expected_i = brute_force_knn(D, 4, True)
     assert_array_equal(indices, expected_i)
     assert_allclose(distances, expected_d, rtol=1e-9)
@@ -322,8 +356,9 @@ def test_knn_ties_go_to_smaller_index(n_features, dtype):
     D = cdist(X.astype(np.float64), X.astype(np.float64), "sqeuclidean")
     for exclude_self in (False, True):
         expected_d, expected_i = brute_force_knn(D, 15, exclude_self)
-        distances, indices = knn_search(X, X, 15, metric="sqeuclidean",
-                                        exclude_self=exclude_self)
+        distances, indices = knn_search(
+            X, X, 15, metric="sqeuclidean", exclude_self=exclude_self
+        )
         assert_array_equal(indices, expected_i)
         assert_array_equal(distances, expected_d)
 
@@ -403,19 +438,33 @@ def test_knn_memory_is_bounded(rng):
         (lambda X: pairwise_distances(X, metric="minkowski", p=0.5), "p >= 1"),
         (lambda X: pairwise_distances(X, metric="euclidean", p=3), "Unknown parameter"),
         (lambda X: pairwise_distances(X, metric="mahalanobis"), "exactly one of VI"),
-        (lambda X: pairwise_distances(X, metric="mahalanobis", VI=np.eye(2)),
-         r"VI must have shape \(3, 3\)"),
-        (lambda X: pairwise_distances(X, metric="mahalanobis", VI=-np.eye(3)),
-         "positive semi-definite"),
-        (lambda X: pairwise_distances(X, metric="mahalanobis",
-                                      VI=np.triu(np.ones((3, 3)))), "symmetric"),
-        (lambda X: pairwise_distances(X, metric="mahalanobis",
-                                      components=np.ones((2, 4))), "3 columns"),
+        (
+            lambda X: pairwise_distances(X, metric="mahalanobis", VI=np.eye(2)),
+            r"VI must have shape \(3, 3\)",
+        ),
+        (
+            lambda X: pairwise_distances(X, metric="mahalanobis", VI=-np.eye(3)),
+            "positive semi-definite",
+        ),
+        (
+            lambda X: pairwise_distances(
+                X, metric="mahalanobis", VI=np.triu(np.ones((3, 3)))
+            ),
+            "symmetric",
+        ),
+        (
+            lambda X: pairwise_distances(
+                X, metric="mahalanobis", components=np.ones((2, 4))
+            ),
+            "3 columns",
+        ),
         (lambda X: pairwise_distances(X, np.ones((2, 4))), "same number of features"),
         (lambda X: pairwise_distances(np.array([[np.nan, 1, 2]])), "NaN"),
         (lambda X: pairwise_distances(np.array([[np.inf, 1, 2]])), "infinity"),
-        (lambda X: pairwise_distances(np.array([["a", "b", "c"]])),
-         "could not convert"),
+        (
+            lambda X: pairwise_distances(np.array([["a", "b", "c"]])),
+            "could not convert",
+        ),
         (lambda X: pairwise_distances(np.ones(3)), "2D array"),
         (lambda X: paired_distances(X, X[:2]), "same number of rows"),
         (lambda X: knn_search(X, X, 6), "n_neighbors=6 is more than the 5"),
@@ -465,8 +514,9 @@ def test_metric_names_are_all_supported(rng):
 
 
 def test_results_pickle(rng):
-    distances, indices = knn_search(rng.standard_normal((5, 2)),
-                                    rng.standard_normal((8, 2)), 3)
+    distances, indices = knn_search(
+        rng.standard_normal((5, 2)), rng.standard_normal((8, 2)), 3
+    )
     assert_array_equal(pickle.loads(pickle.dumps(indices)), indices)
 
 
@@ -480,8 +530,9 @@ def test_results_pickle(rng):
     dtype=st.sampled_from([np.float32, np.float64]),
     seed=st.integers(0, 2**16),
 )
-def test_knn_property_random_shapes(n_query, n_index, n_features, k, metric, dtype,
-                                    seed):
+def test_knn_property_random_shapes(
+    n_query, n_index, n_features, k, metric, dtype, seed
+):
     rng = np.random.default_rng(seed)
     # Coarse values make ties common.
     X_query = rng.integers(-3, 4, size=(n_query, n_features)).astype(dtype)
@@ -493,13 +544,15 @@ def test_knn_property_random_shapes(n_query, n_index, n_features, k, metric, dty
         # scipy leaves zero rows undefined for cosine; the pair-by-pair kernel is
         # then the oracle, and it rounds equal pairs equally. Its float64 output
         # is used: rounding to float32 would create ties the search never saw.
-        reference = pairwise_distances(X_query.astype(np.float64),
-                                       X_index.astype(np.float64), metric=metric)
+        reference = pairwise_distances(
+            X_query.astype(np.float64), X_index.astype(np.float64), metric=metric
+        )
     else:
         # Coordinates are small integers, so cdist's direct sums are exact and
         # equal distances compare equal.
-        reference = cdist(X_query.astype(np.float64), X_index.astype(np.float64),
-                          scipy_name)
+        reference = cdist(
+            X_query.astype(np.float64), X_index.astype(np.float64), scipy_name
+        )
         assert_allclose(D, reference, rtol=1e-6, atol=1e-6)
     distances, indices = knn_search(X_query, X_index, k, metric=metric)
     _, expected_i = brute_force_knn(reference, k)
@@ -528,8 +581,12 @@ def test_cosine_gemm_path_nearly_parallel_and_zero_rows(rng):
     expected = cdist(X[nonzero], X[nonzero], "cosine")
     off_diagonal = ~np.eye(11, dtype=bool)
     # scipy's own 1 - cos has cancellation error near 1e-16 absolute.
-    assert_allclose(D[np.ix_(nonzero, nonzero)][off_diagonal], expected[off_diagonal],
-                    rtol=1e-6, atol=1e-15)
+    assert_allclose(
+        D[np.ix_(nonzero, nonzero)][off_diagonal],
+        expected[off_diagonal],
+        rtol=1e-6,
+        atol=1e-15,
+    )
     assert_array_equal(D[3], 1.0)
     assert_array_equal(D[:, 3], 1.0)
 

@@ -29,7 +29,8 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 DOC_PAGES = sorted((ROOT / "docs").glob("**/*.rst"))
 # Hand-written pages only: not the build output nor what Sphinx generates.
 DOC_PAGES = [
-    path for path in DOC_PAGES
+    path
+    for path in DOC_PAGES
     if not {"_build", "generated", "auto_examples", "_templates"}
     & set(path.relative_to(ROOT / "docs").parts)
     and path.name != "sg_execution_times.rst"
@@ -96,8 +97,9 @@ def _own_methods(cls):
 def _documented_callables():
     """``(import path, object)`` of every callable whose docstring is checked."""
     items = {}
-    classes = [(f"{cls.__module__}.{cls.__qualname__}", cls)
-               for _, cls in all_estimators()] + _public_classes()
+    classes = [
+        (f"{cls.__module__}.{cls.__qualname__}", cls) for _, cls in all_estimators()
+    ] + _public_classes()
     for path, cls in classes:
         items[path] = cls
         for name, func in _own_methods(cls).items():
@@ -133,11 +135,14 @@ def _returns_or_yields(func):
     stack = list(function.body)
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                             ast.ClassDef)):
+        if isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+        ):
             continue
-        if isinstance(node, ast.Return) and node.value is not None and not (
-            isinstance(node.value, ast.Constant) and node.value.value is None
+        if (
+            isinstance(node, ast.Return)
+            and node.value is not None
+            and not (isinstance(node.value, ast.Constant) and node.value.value is None)
         ):
             returns = True
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
@@ -172,17 +177,40 @@ def test_docstring_sections(path, obj):
 def test_docstring_numpydoc(path, obj):
     numpydoc_validate = pytest.importorskip("numpydoc.validate")
     result = numpydoc_validate.validate(path)
-    errors = [f"{code}: {message}" for code, message in result["errors"]
-              if code in NUMPYDOC_CHECKS]
+    errors = [
+        f"{code}: {message}"
+        for code, message in result["errors"]
+        if code in NUMPYDOC_CHECKS
+    ]
     assert not errors, f"{path}:\n" + "\n".join(errors)
 
 
 # Sphinx roles and directives that docstrings use; docutils alone knows none of
 # them, so the check below renders them as plain literals and containers.
-SPHINX_ROLES = ["attr", "class", "const", "data", "doc", "exc", "func", "meth",
-                "mod", "obj", "ref", "term"]
-SPHINX_DIRECTIVES = ["autosummary", "deprecated", "index", "only", "plot",
-                     "seealso", "versionadded", "versionchanged"]
+SPHINX_ROLES = [
+    "attr",
+    "class",
+    "const",
+    "data",
+    "doc",
+    "exc",
+    "func",
+    "meth",
+    "mod",
+    "obj",
+    "ref",
+    "term",
+]
+SPHINX_DIRECTIVES = [
+    "autosummary",
+    "deprecated",
+    "index",
+    "only",
+    "plot",
+    "seealso",
+    "versionadded",
+    "versionchanged",
+]
 
 
 @pytest.fixture(scope="module")
@@ -202,8 +230,7 @@ def rst_checker():
     from docutils.parsers.rst import Directive, directives, roles
     from numpydoc.docscrape_sphinx import get_doc_object
 
-    def literal_role(name, rawtext, text, lineno, inliner, options=None,
-                     content=None):
+    def literal_role(name, rawtext, text, lineno, inliner, options=None, content=None):
         return [nodes.literal(rawtext, text)], []
 
     class AnyOption(dict):
@@ -235,9 +262,14 @@ def rst_checker():
         # The documentation's default role (conf.py) is "literal".
         text = ".. default-role:: literal\n\n" + str(doc)
         stream = io.StringIO()
-        publish_doctree(text, settings_overrides={
-            "warning_stream": stream, "report_level": 2, "halt_level": 5,
-        })
+        publish_doctree(
+            text,
+            settings_overrides={
+                "warning_stream": stream,
+                "report_level": 2,
+                "halt_level": 5,
+            },
+        )
         return stream.getvalue()
 
     return check
@@ -253,7 +285,8 @@ def test_docstring_is_valid_rst(path, obj, rst_checker):
 
 
 @pytest.mark.parametrize(
-    "path", sorted(PACKAGE_DIR.rglob("*.py")),
+    "path",
+    sorted(PACKAGE_DIR.rglob("*.py")),
     ids=lambda path: str(path.relative_to(PACKAGE_DIR.parent)),
 )
 def test_module_docstring(path):
@@ -286,7 +319,10 @@ def test_example_runs(path, monkeypatch, tmp_path):
 )
 def test_doc_page_sessions(path):
     result = doctest.testfile(
-        str(path), module_relative=False, verbose=False, report=True,
+        str(path),
+        module_relative=False,
+        verbose=False,
+        report=True,
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
     )
     assert result.failed == 0, f"{result.failed} failing >>> example(s) in {path}"

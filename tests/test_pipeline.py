@@ -52,12 +52,17 @@ class DropFirstRows(BaseEstimator):
         self.n = n
 
     def fit_resample(self, X, y):
-        return X[self.n:], y[self.n:]
+        return X[self.n :], y[self.n :]
 
 
 def _data(n_samples=300, seed=0):
-    return make_classification(n_samples=n_samples, n_features=6, n_informative=4,
-                               weights=[0.85], random_state=seed)
+    return make_classification(
+        n_samples=n_samples,
+        n_features=6,
+        n_informative=4,
+        weights=[0.85],
+        random_state=seed,
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -89,11 +94,13 @@ def test_same_as_resampling_by_hand():
     clf = ResampledClassifier(sampler, LogisticRegression()).fit(X, y)
     X_res, y_res = clone(sampler).fit_resample(X, y)
     ref = LogisticRegression().fit(X_res, y_res)
-    np.testing.assert_allclose(clf.decision_function(X_test),
-                               ref.decision_function(X_test))
+    np.testing.assert_allclose(
+        clf.decision_function(X_test), ref.decision_function(X_test)
+    )
     np.testing.assert_array_equal(clf.predict(X_test), ref.predict(X_test))
-    np.testing.assert_allclose(clf.predict_log_proba(X_test),
-                               ref.predict_log_proba(X_test))
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X_test), ref.predict_log_proba(X_test)
+    )
     assert clf.score(X_test, ref.predict(X_test)) == 1.0
 
 
@@ -102,8 +109,9 @@ def test_defaults_are_no_resampling_and_logistic_regression():
     clf = ResampledClassifier().fit(X, y)
     assert clf.sampler_ is None
     assert isinstance(clf.classifier_, LogisticRegression)
-    np.testing.assert_allclose(clf.predict_proba(X),
-                               LogisticRegression().fit(X, y).predict_proba(X))
+    np.testing.assert_allclose(
+        clf.predict_proba(X), LogisticRegression().fit(X, y).predict_proba(X)
+    )
 
 
 def test_get_params_exposes_sampler_and_classifier_parameters():
@@ -121,17 +129,20 @@ def test_grid_search_over_sampler_parameters():
     grid = GridSearchCV(
         ResampledClassifier(SMOTE(random_state=0), KNeighborsClassifier(5)),
         {"sampler__k_neighbors": [2, 5], "classifier__n_neighbors": [3, 7]},
-        cv=3, scoring="roc_auc",
+        cv=3,
+        scoring="roc_auc",
     ).fit(X, y)
     assert grid.best_params_["sampler__k_neighbors"] in (2, 5)
     # Every cell equals resampling each training fold by hand.
     cv = StratifiedKFold(3)
-    for params, score in zip(grid.cv_results_["params"],
-                             grid.cv_results_["mean_test_score"]):
+    for params, score in zip(
+        grid.cv_results_["params"], grid.cv_results_["mean_test_score"]
+    ):
         fold_scores = []
         for train, test in cv.split(X, y):
-            X_res, y_res = SMOTE(random_state=0, k_neighbors=params[
-                "sampler__k_neighbors"]).fit_resample(X[train], y[train])
+            X_res, y_res = SMOTE(
+                random_state=0, k_neighbors=params["sampler__k_neighbors"]
+            ).fit_resample(X[train], y[train])
             knn = KNeighborsClassifier(params["classifier__n_neighbors"])
             proba = knn.fit(X_res, y_res).predict_proba(X[test])[:, 1]
             from sklearn.metrics import roc_auc_score
@@ -148,16 +159,19 @@ def test_cross_validation_fits_the_sampler_on_training_folds_only():
     assert scores.mean() > 0.8
     # A classifier, so folds are stratified: every test fold has its share of 1s.
     predictions = cross_val_predict(
-        ResampledClassifier(DuplicateMinority(), KNeighborsClassifier(1)), X, y,
-        cv=3)
+        ResampledClassifier(DuplicateMinority(), KNeighborsClassifier(1)), X, y, cv=3
+    )
     assert predictions.shape == y.shape
 
 
 def test_works_in_a_plain_sklearn_pipeline_under_grid_search():
     X, y = _data()
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("model", ResampledClassifier(SMOTE(random_state=0),
-                                                   LogisticRegression()))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("model", ResampledClassifier(SMOTE(random_state=0), LogisticRegression())),
+        ]
+    )
     grid = GridSearchCV(pipe, {"model__sampler__k_neighbors": [3, 5]}, cv=3)
     grid.fit(X, y)
     assert grid.best_score_ > 0.8
@@ -167,19 +181,18 @@ def test_sample_weight_follows_the_resampling():
     X, y = _data()
     w = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
     clf = ResampledClassifier(DuplicateMinority(), LogisticRegression()).fit(
-        X, y, sample_weight=w)
+        X, y, sample_weight=w
+    )
     X_res, y_res, w_res = DuplicateMinority().fit_resample(X, y, w)
     ref = LogisticRegression().fit(X_res, y_res, sample_weight=w_res)
     np.testing.assert_allclose(clf.decision_function(X), ref.decision_function(X))
     unweighted = LogisticRegression().fit(X_res, y_res)
-    assert not np.allclose(clf.decision_function(X),
-                           unweighted.decision_function(X))
+    assert not np.allclose(clf.decision_function(X), unweighted.decision_function(X))
     # Our SMOTE returns interpolated weights as a third output.
     smote_clf = ResampledClassifier(SMOTE(random_state=0)).fit(X, y, sample_weight=w)
     X_s, y_s, w_s = SMOTE(random_state=0).fit_resample(X, y, sample_weight=w)
     ref = LogisticRegression().fit(X_s, y_s, sample_weight=w_s)
-    np.testing.assert_allclose(smote_clf.decision_function(X),
-                               ref.decision_function(X))
+    np.testing.assert_allclose(smote_clf.decision_function(X), ref.decision_function(X))
 
 
 def test_sample_weight_errors_name_the_culprit():
@@ -189,7 +202,8 @@ def test_sample_weight_errors_name_the_culprit():
         ResampledClassifier(DropFirstRows()).fit(X, y, sample_weight=w)
     with pytest.raises(TypeError, match="KNeighborsClassifier does not accept"):
         ResampledClassifier(DuplicateMinority(), KNeighborsClassifier()).fit(
-            X, y, sample_weight=w)
+            X, y, sample_weight=w
+        )
 
 
 def test_fit_params_reach_the_classifier():
@@ -247,6 +261,7 @@ def test_sparse_input_and_tags():
     assert get_tags(both).input_tags.sparse
     both.fit(Xs, y)
     assert both.predict(Xs).shape == y.shape
+
     # A sampler without scikit-learn tags is taken as dense only.
     class Bare:
         def fit_resample(self, X, y):
@@ -254,19 +269,23 @@ def test_sparse_input_and_tags():
 
     assert not get_tags(ResampledClassifier(Bare())).input_tags.sparse
     assert not get_tags(ResampledClassifier(SMOTE(), PCAClassifier())).input_tags.sparse
-    assert get_tags(ResampledClassifier(ClusterComplexityUnderSampler())
-                    ).input_tags.sparse
+    assert get_tags(
+        ResampledClassifier(ClusterComplexityUnderSampler())
+    ).input_tags.sparse
 
 
 class PCAClassifier(Pipeline):
     """A dense-only classifier (PCA does not take sparse input by default)."""
 
-    def __init__(self, steps=None, *, memory=None, transform_input=None,
-                 verbose=False):
+    def __init__(self, steps=None, *, memory=None, transform_input=None, verbose=False):
         super().__init__(
-            steps if steps is not None
+            steps
+            if steps is not None
             else [("pca", PCA(2)), ("lr", LogisticRegression())],
-            memory=memory, transform_input=transform_input, verbose=verbose)
+            memory=memory,
+            transform_input=transform_input,
+            verbose=verbose,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -276,8 +295,9 @@ class PCAClassifier(Pipeline):
 
 def test_under_sampler_inside():
     X, y = _data()
-    clf = ResampledClassifier(ClusterComplexityUnderSampler(random_state=0),
-                              KNeighborsClassifier(3)).fit(X, y)
+    clf = ResampledClassifier(
+        ClusterComplexityUnderSampler(random_state=0), KNeighborsClassifier(3)
+    ).fit(X, y)
     n_min = np.bincount(y).min()
     assert clf.classifier_.n_samples_fit_ == 2 * n_min
 
@@ -288,15 +308,18 @@ def test_same_as_imbalanced_learn_pipeline():
     X, y = _data()
     X_test, _ = _data(seed=2)
     ref = imblearn_pipeline.make_pipeline(
-        StandardScaler(), imblearn_over.SMOTE(random_state=0), LogisticRegression())
+        StandardScaler(), imblearn_over.SMOTE(random_state=0), LogisticRegression()
+    )
     ours = make_resampled_pipeline(
-        StandardScaler(), imblearn_over.SMOTE(random_state=0), LogisticRegression())
+        StandardScaler(), imblearn_over.SMOTE(random_state=0), LogisticRegression()
+    )
     ref.fit(X, y)
     ours.fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X_test), ref.predict_proba(X_test))
     # The same cross-validated scores, fold by fold.
-    np.testing.assert_allclose(cross_val_score(ours, X, y, cv=4),
-                               cross_val_score(ref, X, y, cv=4))
+    np.testing.assert_allclose(
+        cross_val_score(ours, X, y, cv=4), cross_val_score(ref, X, y, cv=4)
+    )
 
 
 def test_imbalanced_learn_samplers_under_grid_search():
@@ -304,10 +327,13 @@ def test_imbalanced_learn_samplers_under_grid_search():
     X, y = _data()
     grid = GridSearchCV(
         ResampledClassifier(imblearn_over.SMOTE(random_state=0)),
-        {"sampler__k_neighbors": [3, 5]}, cv=3).fit(X, y)
+        {"sampler__k_neighbors": [3, 5]},
+        cv=3,
+    ).fit(X, y)
     assert grid.best_estimator_.sampler_.k_neighbors in (3, 5)
-    ros = ResampledClassifier(imblearn_over.RandomOverSampler(random_state=0),
-                              KNeighborsClassifier(3)).fit(X, y)
+    ros = ResampledClassifier(
+        imblearn_over.RandomOverSampler(random_state=0), KNeighborsClassifier(3)
+    ).fit(X, y)
     assert ros.classifier_.n_samples_fit_ == 2 * np.bincount(y).max()
 
 
@@ -326,8 +352,10 @@ def test_make_resampled_pipeline_with_prefix_and_suffix():
     scaler, sampler, pca, lr = StandardScaler(), SMOTE(), PCA(3), LogisticRegression()
     model = make_resampled_pipeline(scaler, sampler, pca, lr)
     assert isinstance(model, Pipeline)
-    assert [name for name, _ in model.steps] == ["standardscaler",
-                                                 "resampledclassifier"]
+    assert [name for name, _ in model.steps] == [
+        "standardscaler",
+        "resampledclassifier",
+    ]
     assert model.steps[0][1] is scaler
     inner = model[-1]
     assert inner.sampler is sampler
@@ -340,14 +368,19 @@ def test_make_resampled_pipeline_with_prefix_and_suffix():
     Xs = StandardScaler().fit_transform(X)
     X_res, y_res = SMOTE(random_state=0).fit_resample(Xs, y)
     ref = make_pipeline(PCA(3), LogisticRegression()).fit(X_res, y_res)
-    np.testing.assert_allclose(model.predict_proba(X),
-                               ref.predict_proba(StandardScaler().fit(X).transform(X)))
+    np.testing.assert_allclose(
+        model.predict_proba(X), ref.predict_proba(StandardScaler().fit(X).transform(X))
+    )
 
 
 def test_make_resampled_pipeline_two_samplers_nest():
-    model = make_resampled_pipeline(StandardScaler(), DuplicateMinority(),
-                                    PCA(3), DuplicateMinority(times=3),
-                                    KNeighborsClassifier(1))
+    model = make_resampled_pipeline(
+        StandardScaler(),
+        DuplicateMinority(),
+        PCA(3),
+        DuplicateMinority(times=3),
+        KNeighborsClassifier(1),
+    )
     outer = model[-1]
     assert isinstance(outer.classifier, Pipeline)
     assert isinstance(outer.classifier[-1], ResampledClassifier)
@@ -374,10 +407,13 @@ def test_make_resampled_pipeline_errors(steps, match):
         make_resampled_pipeline(*steps)
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"sampler": LogisticRegression()}, "'sampler' parameter"),
-    ({"classifier": SMOTE()}, "'classifier' parameter"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"sampler": LogisticRegression()}, "'sampler' parameter"),
+        ({"classifier": SMOTE()}, "'classifier' parameter"),
+    ],
+)
 def test_parameter_validation(params, match):
     from sklearn.utils._param_validation import InvalidParameterError
 

@@ -17,8 +17,12 @@ def _blocks(language):
 
 
 def _bash_commands():
-    return [line.strip() for block in _blocks("bash") for line in block.splitlines()
-            if line.strip()]
+    return [
+        line.strip()
+        for block in _blocks("bash")
+        for line in block.splitlines()
+        if line.strip()
+    ]
 
 
 def _cli():
@@ -43,13 +47,16 @@ def test_ci_runs_the_marked_block():
     assert marker in README
     assert marker in (ROOT / ".ci" / "run").read_text()
     block = README.split(marker, 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
-    assert block.split("\n")[:2] == ['python -m pip install -e ".[test]"',
-                                     "python -m pytest -n 2"]
+    assert block.split("\n")[:2] == [
+        'python -m pip install -e ".[test]"',
+        "python -m pytest -n 2",
+    ]
 
 
 def test_default_command():
-    result = subprocess.run(_cli(), capture_output=True, text=True, timeout=600,
-                            check=True)
+    result = subprocess.run(
+        _cli(), capture_output=True, text=True, timeout=600, check=True
+    )
     assert "wine" in result.stdout
     assert "| kNN (euclidean) |" in result.stdout
 
@@ -58,19 +65,27 @@ def test_csv_command(tmp_path):
     from sklearn.datasets import load_iris
 
     X, y = load_iris(return_X_y=True)
-    lines = ["a,b,c,d,label"] + [",".join(map(str, row)) + f",{t}" for row, t in
-                                  zip(X, y)]
+    lines = ["a,b,c,d,label"] + [
+        ",".join(map(str, row)) + f",{t}" for row, t in zip(X, y)
+    ]
     (tmp_path / "my_table.csv").write_text("\n".join(lines) + "\n")
     command = "sklearn-metric my_table.csv --target label --metrics euclidean,cosine"
-    result = subprocess.run(_cli() + command.split()[1:], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=600, check=True)
+    result = subprocess.run(
+        _cli() + command.split()[1:],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     assert "| kNN (cosine) |" in result.stdout
 
 
 @pytest.mark.parametrize("index", range(len(_blocks("python"))))
 def test_python_blocks_run(index):
-    exec(compile(_blocks("python")[index], f"README.md python block {index}", "exec"),
-         {})
+    exec(
+        compile(_blocks("python")[index], f"README.md python block {index}", "exec"), {}
+    )
 
 
 @pytest.mark.slow
@@ -78,8 +93,19 @@ def test_pip_install_builds(tmp_path):
     # The README's install command, into a scratch folder and without resolving
     # the (already installed) dependencies again.
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", ".", "--quiet", "--no-deps",
-         "--target", str(tmp_path / "site")],
-        cwd=ROOT, check=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            ".",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(tmp_path / "site"),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=600,
     )
     assert (tmp_path / "site" / "sklearn_metric" / "distances.py").exists()

@@ -6,8 +6,9 @@ import sklearn_metric
 
 
 def test_version_is_pep440():
-    assert re.fullmatch(r"\d+\.\d+\.\d+((a|b|rc)\d+)?(\.dev\d+)?",
-                        sklearn_metric.__version__)
+    assert re.fullmatch(
+        r"\d+\.\d+\.\d+((a|b|rc)\d+)?(\.dev\d+)?", sklearn_metric.__version__
+    )
 
 
 def test_show_versions_lists_dependencies_and_threading(capsys):

@@ -241,8 +241,7 @@ def _knn_case(n_query, n_index, n_features, dtype, n_neighbors, ours):
     X_query = _gaussian(n_query, n_features, dtype, SEED)
     X_index = _gaussian(n_index, n_features, dtype, SEED + 1)
     return Case(
-        f"knn k={n_neighbors} {np.dtype(dtype).name} "
-        f"{n_query}x{n_index}x{n_features}",
+        f"knn k={n_neighbors} {np.dtype(dtype).name} {n_query}x{n_index}x{n_features}",
         "sklearn NearestNeighbors(brute)",
         anchor=partial(sklearn_knn, X_query, X_index, n_neighbors),
         ours=partial(ours, X_query, X_index, n_neighbors),

@@ -52,8 +52,10 @@ LEARNERS = (
 )
 # What the anchor's n_iter_ counts, where it is not iterations.
 ANCHOR_ITERATION_NOTES = {
-    "MLKR": ("metric-learn's MLKR n_iter_ counts objective evaluations, ours "
-             "L-BFGS iterations (1.5 to 2 evaluations each)"),
+    "MLKR": (
+        "metric-learn's MLKR n_iter_ counts objective evaluations, ours "
+        "L-BFGS iterations (1.5 to 2 evaluations each)"
+    ),
 }
 # The pair learners of the weakly supervised rows: (name, our parameters,
 # metric-learn's parameters).
@@ -82,7 +84,8 @@ def digits_protocol(quick=False):
     """
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0)
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
     if quick:
         X_train, y_train = X_train[::3], y_train[::3]
     scaler = StandardScaler().fit(X_train)
@@ -113,8 +116,7 @@ def context(quick):
     list of str
     """
     data = digits_protocol(quick)
-    return [f"Euclidean 3-NN test accuracy (the floor): "
-            f"{euclidean_accuracy(data):.4f}"]
+    return [f"Euclidean 3-NN test accuracy (the floor): {euclidean_accuracy(data):.4f}"]
 
 
 def _fit(estimator, data):
@@ -161,7 +163,8 @@ def digit_pairs(data, n_pairs=N_PAIRS, seed=0):
         first = np.concatenate((a, c))
         second = np.concatenate((b, d))
         out[f"X_{split}"] = np.ascontiguousarray(
-            np.stack((X[first], X[second]), axis=1))
+            np.stack((X[first], X[second]), axis=1)
+        )
         out[f"y_{split}"] = np.r_[np.ones(a.shape[0]), -np.ones(c.shape[0])]
     return out
 
@@ -180,7 +183,8 @@ def _mlkr_to_anchor_objective(data, report):
     X, y = data["X_train"], data["y_train"]
     targets = np.asarray(y, dtype=np.float64)
     anchor_objective, _, _ = softmax_loss_grad_numpy(
-        X, np.asarray(report["components"]), None, targets, MLKR_OBJECTIVE)
+        X, np.asarray(report["components"]), None, targets, MLKR_OBJECTIVE
+    )
     trace = MLKR().fit(X, y).objective_
     reached = np.flatnonzero(trace <= anchor_objective)
     n_iter = int(reached[0]) if reached.size else len(trace) - 1
@@ -200,10 +204,12 @@ def _mlkr_objective_quality(data, report, fitted):
 
     split = (data["X_train"], data["y_train"], data["X_test"], data["y_test"])
     name, value = knn_accuracy(fitted, *split)
-    note = (f"ours stopped at n_iter_ {fitted.n_iter_} with objective "
-            f"{fitted.objective_[-1]:.2f}; anchor's final objective "
-            f"{report['anchor_objective']:.2f}, anchor {report['quality_name']} "
-            f"{report['quality']:.4f}")
+    note = (
+        f"ours stopped at n_iter_ {fitted.n_iter_} with objective "
+        f"{fitted.objective_[-1]:.2f}; anchor's final objective "
+        f"{report['anchor_objective']:.2f}, anchor {report['quality_name']} "
+        f"{report['quality']:.4f}"
+    )
     return Quality(name, value, note=note, fmt=".4f")
 
 
@@ -254,17 +260,23 @@ def cases(quick):
                 "MLKR fit to the anchor's objective, digits protocol",
                 f"metric-learn {anchor_class}",
                 anchor=LegacyAnchor(
-                    spec={"module": "metric_learn", "class": anchor_class,
-                          "params": anchor_params, "n_neighbors": 3,
-                          "report_components": True},
-                    arrays=dict(data)),
+                    spec={
+                        "module": "metric_learn",
+                        "class": anchor_class,
+                        "params": anchor_params,
+                        "n_neighbors": 3,
+                        "report_components": True,
+                    },
+                    arrays=dict(data),
+                ),
                 ours=partial(_mlkr_to_anchor_objective, data),
                 quality=partial(_mlkr_objective_quality, data),
                 ours_needs_report=True,
             )
         if name == "NCA":
-            sklearn_nca = NeighborhoodComponentsAnalysis(max_iter=params["max_iter"],
-                                                         random_state=0)
+            sklearn_nca = NeighborhoodComponentsAnalysis(
+                max_iter=params["max_iter"], random_state=0
+            )
             yield Case(
                 "NCA fit, digits protocol",
                 "scikit-learn NeighborhoodComponentsAnalysis",
@@ -273,4 +285,3 @@ def cases(quick):
                 quality=partial(_sklearn_nca_quality, data),
                 notes=f"same max_iter={params['max_iter']}",
             )
-

@@ -20,8 +20,9 @@ from .._harness import Case, Quality
 
 
 def _data(n_samples, n_features):
-    return make_classification(n_samples=n_samples, n_features=n_features,
-                               weights=[0.95], random_state=0)
+    return make_classification(
+        n_samples=n_samples, n_features=n_features, weights=[0.95], random_state=0
+    )
 
 
 def _resample(sampler, X, y):
@@ -73,9 +74,11 @@ def cases(quick):
         yield Case(
             f"{name}({label}) fit_resample {n_samples}x{n_features}",
             f"imblearn {name}",
-            anchor=partial(_resample, getattr(imb, name)(random_state=0, **params),
-                           X, y),
-            ours=partial(_resample, getattr(ours, name)(random_state=0, **params),
-                         X, y),
+            anchor=partial(
+                _resample, getattr(imb, name)(random_state=0, **params), X, y
+            ),
+            ours=partial(
+                _resample, getattr(ours, name)(random_state=0, **params), X, y
+            ),
             quality=_counts_agree,
         )

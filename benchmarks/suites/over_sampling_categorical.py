@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD_MEMORY_LIMIT = 10 * 2**30
 
 
-def make_mixed(n_samples, *, n_continuous=5, n_categorical=10, n_levels=1000,
-               minority=0.05, seed=0):
+def make_mixed(
+    n_samples, *, n_continuous=5, n_categorical=10, n_levels=1000, minority=0.05, seed=0
+):
     """Continuous and categorical features with a rare class.
 
     Parameters
@@ -120,9 +121,18 @@ def child_main(spec_json):
     except MemoryError:
         status, n_out = "MemoryError", 0
     seconds = time.perf_counter() - start
-    print(json.dumps({"status": status, "peak_mib": _peak_rss_mib(),
-                      "before_mib": base, "seconds": seconds,
-                      "n_out": n_out, "n_samples": spec["n_samples"]}))
+    print(
+        json.dumps(
+            {
+                "status": status,
+                "peak_mib": _peak_rss_mib(),
+                "before_mib": base,
+                "seconds": seconds,
+                "n_out": n_out,
+                "n_samples": spec["n_samples"],
+            }
+        )
+    )
 
 
 def measure_peak(library, n_samples):
@@ -143,32 +153,47 @@ def measure_peak(library, n_samples):
         the call), ``seconds``, ``n_out``.
     """
     spec = json.dumps({"library": library, "n_samples": n_samples, "warm": True})
-    code = ("import sys; from benchmarks.suites.over_sampling_categorical import "
-            "child_main; child_main(sys.argv[1])")
-    done = subprocess.run([sys.executable, "-c", code, spec], cwd=ROOT,
-                          capture_output=True, text=True, timeout=3600)
+    code = (
+        "import sys; from benchmarks.suites.over_sampling_categorical import "
+        "child_main; child_main(sys.argv[1])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, spec],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        return {"status": f"exit {done.returncode}: {done.stderr.strip()[-200:]}",
-                "peak_mib": float("nan"), "n_samples": n_samples}
+        return {
+            "status": f"exit {done.returncode}: {done.stderr.strip()[-200:]}",
+            "peak_mib": float("nan"),
+            "n_samples": n_samples,
+        }
     return json.loads(lines[-1])
 
 
 def _memory_quality(full_n, anchor_ns, anchor_reports, ours_report):
     ok = [r for r in anchor_reports if r["status"] == "ok"]
-    note = "; ".join(f"imblearn n={r['n_samples']}: {r['status']}, peak "
-                     f"{r['peak_mib']:.0f} MiB" for r in anchor_reports)
+    note = "; ".join(
+        f"imblearn n={r['n_samples']}: {r['status']}, peak {r['peak_mib']:.0f} MiB"
+        for r in anchor_reports
+    )
     if len(ok) >= 2:
         # Linear in the rows: the dense block is n_new x k x n_one_hot_columns.
         n = np.array([r["n_samples"] for r in ok], dtype=float)
         peak = np.array([r["peak_mib"] for r in ok])
         slope, intercept = np.polyfit(n, peak, 1)
-        note += (f"; imblearn extrapolated to n={full_n}: "
-                 f"{(slope * full_n + intercept) / 1024:.1f} GiB")
-    note += (f"; ours n={full_n}: {ours_report['status']}, "
-             f"{ours_report.get('seconds', float('nan')):.2f} s in the child")
-    return Quality("ours peak RSS (MiB)", ours_report["peak_mib"], note=note,
-                   fmt=".0f")
+        note += (
+            f"; imblearn extrapolated to n={full_n}: "
+            f"{(slope * full_n + intercept) / 1024:.1f} GiB"
+        )
+    note += (
+        f"; ours n={full_n}: {ours_report['status']}, "
+        f"{ours_report.get('seconds', float('nan')):.2f} s in the child"
+    )
+    return Quality("ours peak RSS (MiB)", ours_report["peak_mib"], note=note, fmt=".0f")
 
 
 def _continuous_difference(n_continuous, anchor_result, ours_result):
@@ -177,18 +202,25 @@ def _continuous_difference(n_continuous, anchor_result, ours_result):
     same_counts = np.array_equal(np.bincount(y_anchor), np.bincount(y_ours))
     diff = float(np.max(np.abs(X_anchor[:, :n_continuous] - X_ours[:, :n_continuous])))
     agreement = float(np.mean(X_anchor[:, n_continuous:] == X_ours[:, n_continuous:]))
-    return Quality("max |diff| continuous", diff, fmt=".1e",
-                   note=f"counts identical: {same_counts}; categorical values "
-                        f"equal: {agreement:.3f} (ties are broken at random)")
+    return Quality(
+        "max |diff| continuous",
+        diff,
+        fmt=".1e",
+        note=f"counts identical: {same_counts}; categorical values "
+        f"equal: {agreement:.3f} (ties are broken at random)",
+    )
 
 
 def _nominal_quality(anchor_result, ours_result):
     X_anchor, y_anchor = anchor_result
     X_ours, y_ours = ours_result
-    return Quality("fraction of equal values", float(np.mean(X_anchor == X_ours)),
-                   note="counts identical: "
-                        f"{np.array_equal(np.bincount(y_anchor), np.bincount(y_ours))}",
-                   fmt=".3f")
+    return Quality(
+        "fraction of equal values",
+        float(np.mean(X_anchor == X_ours)),
+        note="counts identical: "
+        f"{np.array_equal(np.bincount(y_anchor), np.bincount(y_ours))}",
+        fmt=".3f",
+    )
 
 
 def cases(quick):
@@ -217,8 +249,11 @@ def cases(quick):
     n_nominal = 3_000 if quick else 20_000
     rng = np.random.default_rng(1)
     y = (rng.random(n_nominal) < 0.1).astype(np.int64)
-    X = np.where(y[:, None] == 1, rng.integers(0, 5, size=(n_nominal, 8)),
-                 rng.integers(0, 8, size=(n_nominal, 8)))
+    X = np.where(
+        y[:, None] == 1,
+        rng.integers(0, 5, size=(n_nominal, 8)),
+        rng.integers(0, 8, size=(n_nominal, 8)),
+    )
     X = np.array(list("abcdefgh"), dtype=object)[X]
     yield Case(
         f"SMOTEN {n_nominal}x8 (<= 8 levels), 10% minority",

@@ -80,8 +80,13 @@ def _diabetes():
 
 
 def _synthetic():
-    X, y = make_classification(n_samples=2_000, n_features=20, n_informative=5,
-                               weights=[0.95], random_state=_SEED)
+    X, y = make_classification(
+        n_samples=2_000,
+        n_features=20,
+        n_informative=5,
+        weights=[0.95],
+        random_state=_SEED,
+    )
     return X, y
 
 
@@ -112,8 +117,10 @@ def _cv_auc(model, X, y):
 
 def _auc_difference(anchor_auc, ours_auc):
     return Quality(
-        "AUC ours - anchor", ours_auc - anchor_auc,
-        note=f"AUC ours {ours_auc:.4f} / anchor {anchor_auc:.4f}", fmt="+.4f",
+        "AUC ours - anchor",
+        ours_auc - anchor_auc,
+        note=f"AUC ours {ours_auc:.4f} / anchor {anchor_auc:.4f}",
+        fmt="+.4f",
     )
 
 
@@ -140,9 +147,11 @@ def cases(quick):
         share = f"minority {int(y.sum())}/{y.size} = {y.mean():.1%}"
         for clf_name, make_clf in _CLASSIFIERS:
             ours = make_resampled_pipeline(
-                StandardScaler(), SMOTE(random_state=_SEED), make_clf())
+                StandardScaler(), SMOTE(random_state=_SEED), make_clf()
+            )
             anchor = imblearn_pipeline(
-                StandardScaler(), ImblearnSMOTE(random_state=_SEED), make_clf())
+                StandardScaler(), ImblearnSMOTE(random_state=_SEED), make_clf()
+            )
             yield Case(
                 f"SMOTE + {clf_name}, {name} {X.shape[0]}x{X.shape[1]}, 5-fold AUC",
                 f"imblearn SMOTE + {clf_name}",

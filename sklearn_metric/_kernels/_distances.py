@@ -150,8 +150,7 @@ def row_aux(X, code):
 
 
 @njit(cache=True)
-def reduced_block(code, X, x_start, x_stop, aux_x, Y, y_start, y_stop, aux_y, p,
-                  out):
+def reduced_block(code, X, x_start, x_stop, aux_x, Y, y_start, y_stop, aux_y, p, out):
     """Reduced distances between rows ``x_start:x_stop`` of X and ``y_start:y_stop``
     of Y, into ``out[:x_stop - x_start, :y_stop - y_start]``.
 
@@ -190,8 +189,9 @@ def reduced_block(code, X, x_start, x_stop, aux_x, Y, y_start, y_stop, aux_y, p,
             y = Y[j]
             mean_y = aux_y[j, 0]
             for i in range(x_start, x_stop):
-                out[i - x_start, j - y_start] = _snr(X[i], y, aux_x[i, 0],
-                                                     aux_x[i, 1], mean_y)
+                out[i - x_start, j - y_start] = _snr(
+                    X[i], y, aux_x[i, 0], aux_x[i, 1], mean_y
+                )
 
 
 @njit(cache=True)

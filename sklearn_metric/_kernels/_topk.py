@@ -39,8 +39,9 @@ def heap_replace_root(heap_d, heap_i, value, index):
         if child >= size:
             break
         right = child + 1
-        if right < size and _after(heap_d[right], heap_i[right],
-                                   heap_d[child], heap_i[child]):
+        if right < size and _after(
+            heap_d[right], heap_i[right], heap_d[child], heap_i[child]
+        ):
             child = right
         if not _after(heap_d[child], heap_i[child], value, index):
             break
@@ -75,16 +76,18 @@ _COLUMN_BLOCK = 2048
 
 
 @njit(cache=True)
-def _direct_query_block(X, q_start, q_stop, aux_x, Y, aux_y, code, p, query_ids,
-                        out_d, out_i):
+def _direct_query_block(
+    X, q_start, q_stop, aux_x, Y, aux_y, code, p, query_ids, out_d, out_i
+):
     buffer = np.empty((q_stop - q_start, min(_COLUMN_BLOCK, Y.shape[0])))
     for q in range(q_start, q_stop):
         out_d[q, :] = np.inf
         out_i[q, :] = EMPTY
     for y_start in range(0, Y.shape[0], _COLUMN_BLOCK):
         y_stop = min(y_start + _COLUMN_BLOCK, Y.shape[0])
-        reduced_block(code, X, q_start, q_stop, aux_x, Y, y_start, y_stop, aux_y,
-                      p, buffer)
+        reduced_block(
+            code, X, q_start, q_stop, aux_x, Y, y_start, y_stop, aux_y, p, buffer
+        )
         for q in range(q_start, q_stop):
             heap_d = out_d[q]
             heap_i = out_i[q]
@@ -114,8 +117,19 @@ def knn_direct(X, aux_x, Y, aux_y, code, p, query_ids, out_d, out_i):
     n_blocks = (n_q + _QUERY_BLOCK - 1) // _QUERY_BLOCK
     for block in prange(n_blocks):
         q_start = block * _QUERY_BLOCK
-        _direct_query_block(X, q_start, min(q_start + _QUERY_BLOCK, n_q), aux_x, Y,
-                            aux_y, code, p, query_ids, out_d, out_i)
+        _direct_query_block(
+            X,
+            q_start,
+            min(q_start + _QUERY_BLOCK, n_q),
+            aux_x,
+            Y,
+            aux_y,
+            code,
+            p,
+            query_ids,
+            out_d,
+            out_i,
+        )
 
 
 @njit(cache=True)
@@ -156,8 +170,9 @@ def _scan_block(E, sq_norm_q, q_start, y_start, exclude_self, heap_d, heap_i):
 
 
 @njit(parallel=True, cache=True)
-def knn_gemm_candidates(Q_aug, Y_aug, sq_norm_q, tile_rows, block_cols,
-                        exclude_self, heap_d, heap_i):
+def knn_gemm_candidates(
+    Q_aug, Y_aug, sq_norm_q, tile_rows, block_cols, exclude_self, heap_d, heap_i
+):
     """Approximate candidate search with one GEMM per (query tile, index block).
 
     ``Q_aug = [Q, 1]`` and ``Y_aug = [-2 Y, |Y|^2]`` so that ``Q_aug @ Y_aug.T``
@@ -175,9 +190,15 @@ def knn_gemm_candidates(Q_aug, Y_aug, sq_norm_q, tile_rows, block_cols,
         for y_start in range(0, n_y, block_cols):
             y_stop = min(y_start + block_cols, n_y)
             E = np.dot(Q_tile, Y_aug[y_start:y_stop].T)
-            _scan_block(E, sq_norm_q[q_start:q_stop], q_start, y_start,
-                        exclude_self, heap_d[q_start:q_stop],
-                        heap_i[q_start:q_stop])
+            _scan_block(
+                E,
+                sq_norm_q[q_start:q_stop],
+                q_start,
+                y_start,
+                exclude_self,
+                heap_d[q_start:q_stop],
+                heap_i[q_start:q_stop],
+            )
 
 
 @njit(cache=True)
@@ -192,8 +213,9 @@ def _heapify(heap_d, heap_i):
             if child >= size:
                 break
             right = child + 1
-            if right < size and _after(heap_d[right], heap_i[right],
-                                       heap_d[child], heap_i[child]):
+            if right < size and _after(
+                heap_d[right], heap_i[right], heap_d[child], heap_i[child]
+            ):
                 child = right
             if not _after(heap_d[child], heap_i[child], value, index):
                 break
@@ -205,8 +227,9 @@ def _heapify(heap_d, heap_i):
 
 
 @njit(parallel=True, cache=True)
-def rerank_candidates(X, Y, heap_d, heap_i, slack, n_index_eligible,
-                      out_d, out_i, proven):
+def rerank_candidates(
+    X, Y, heap_d, heap_i, slack, n_index_eligible, out_d, out_i, proven
+):
     """Re-rank GEMM candidates with exact squared distances.
 
     For query q, every row left out of the candidates has an approximate

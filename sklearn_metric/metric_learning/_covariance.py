@@ -92,8 +92,7 @@ class Covariance(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self : Covariance
             The fitted learner.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32],
-                          ensure_min_samples=2)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         self.preprocessor_ = check_preprocessor(self.preprocessor)
         X = np.asarray(X, dtype=np.float64)
         centred = X - X.mean(axis=0)

@@ -129,8 +129,16 @@ class ITML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, gamma=1.0, max_iter=1000, tol=1e-3, prior="identity",
-                 verbose=False, preprocessor=None, random_state=None):
+    def __init__(
+        self,
+        gamma=1.0,
+        max_iter=1000,
+        tol=1e-3,
+        prior="identity",
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+    ):
         self.gamma = gamma
         self.max_iter = max_iter
         self.tol = tol
@@ -235,9 +243,17 @@ class ITML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, gamma=1.0, max_iter=1000, tol=1e-3, n_constraints=None,
-                 prior="identity", verbose=False, preprocessor=None,
-                 random_state=None):
+    def __init__(
+        self,
+        gamma=1.0,
+        max_iter=1000,
+        tol=1e-3,
+        n_constraints=None,
+        prior="identity",
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+    ):
         self.gamma = gamma
         self.max_iter = max_iter
         self.tol = tol
@@ -292,16 +308,16 @@ def _fit_itml(estimator, X, indices, is_similar, bounds):
     X = np.asarray(X, dtype=np.float64)
     used = X[np.unique(indices)]
     estimator.bounds_ = _check_bounds(bounds, used, random_state)
-    metric = prior_matrix(estimator.prior, used, random_state, name="prior",
-                          strict=True)
+    metric = prior_matrix(
+        estimator.prior, used, random_state, name="prior", strict=True
+    )
 
     gamma = float(estimator.gamma)
     gamma_proj = 1.0 if np.isinf(gamma) else gamma / (gamma + 1.0)
     inv_gamma = 0.0 if np.isinf(gamma) else 1.0 / gamma
     n_pairs = indices.shape[0]
     # The constraints bound squared distances, as in the authors' code.
-    target = np.where(is_similar, estimator.bounds_[0] ** 2,
-                      estimator.bounds_[1] ** 2)
+    target = np.where(is_similar, estimator.bounds_[0] ** 2, estimator.bounds_[1] ** 2)
     dual = np.zeros(n_pairs)
     first = np.ascontiguousarray(indices[:, 0], dtype=np.intp)
     second = np.ascontiguousarray(indices[:, 1], dtype=np.intp)
@@ -312,21 +328,26 @@ def _fit_itml(estimator, X, indices, is_similar, bounds):
     change = np.inf
     for n_iter in range(1, estimator.max_iter + 1):
         previous = dual.copy()
-        itml_sweep(X, first, second, is_similar, metric, dual, target,
-                   gamma_proj, inv_gamma)
+        itml_sweep(
+            X, first, second, is_similar, metric, dual, target, gamma_proj, inv_gamma
+        )
         norm_sum = np.linalg.norm(dual) + np.linalg.norm(previous)
         # All duals zero: every constraint already holds and none ever moved M.
         change = 0.0 if norm_sum == 0 else np.abs(dual - previous).sum() / norm_sum
         if estimator.verbose:
-            print(f"[{name}] sweep {n_iter:>4}: relative change of the duals "
-                  f"{change:.3e}")
+            print(
+                f"[{name}] sweep {n_iter:>4}: relative change of the duals {change:.3e}"
+            )
         if change < estimator.tol:
             break
     else:
         warnings.warn(
             f"{name} did not converge in max_iter={estimator.max_iter} sweeps "
             f"(relative change of the duals {change:.3g} > tol={estimator.tol}); "
-            "increase max_iter or tol.", ConvergenceWarning, stacklevel=4)
+            "increase max_iter or tol.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
     estimator.n_iter_ = n_iter
     estimator.components_ = components_from_metric(metric)
 
@@ -337,11 +358,15 @@ def _check_bounds(bounds, X, random_state):
         bounds = distance_percentiles(X, (5.0, 95.0), random_state)
     else:
         bounds = np.asarray(bounds, dtype=np.float64).ravel()
-        if bounds.shape != (2,) or not np.all(np.isfinite(bounds)) or np.any(
-                bounds < 0):
+        if (
+            bounds.shape != (2,)
+            or not np.all(np.isfinite(bounds))
+            or np.any(bounds < 0)
+        ):
             raise ValueError(
                 "bounds must be two finite distances (u, l) >= 0; got "
-                f"{np.asarray(bounds).tolist()!r}.")
+                f"{np.asarray(bounds).tolist()!r}."
+            )
         bounds = bounds.copy()
     # A zero bound would divide by zero in the projections.
     bounds[bounds == 0] = 1e-9
@@ -382,8 +407,8 @@ def distance_percentiles(X, q, random_state=None):
     distances = np.empty(first.shape[0])
     chunk = max(1, 2**22 // max(X.shape[1], 1))
     for start in range(0, first.shape[0], chunk):
-        diff = X[first[start:start + chunk]] - X[second[start:start + chunk]]
-        distances[start:start + chunk] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        diff = X[first[start : start + chunk]] - X[second[start : start + chunk]]
+        distances[start : start + chunk] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     return np.percentile(distances, q)
 
 
@@ -414,7 +439,8 @@ def prior_matrix(prior, X, random_state, *, name, strict):
         if M.shape != (n_features, n_features):
             raise ValueError(
                 f"{name} must have shape ({n_features}, {n_features}) to match "
-                f"the {n_features} features; got {M.shape}.")
+                f"the {n_features} features; got {M.shape}."
+            )
         if not np.all(np.isfinite(M)):
             raise ValueError(f"{name} contains NaN or infinity.")
         if not np.allclose(M, M.T):
@@ -426,7 +452,8 @@ def prior_matrix(prior, X, random_state, *, name, strict):
             kind = "positive definite" if strict else "positive semi-definite"
             raise ValueError(
                 f"{name} must be {kind}; its smallest eigenvalue is "
-                f"{eigenvalues.min():.3g}.")
+                f"{eigenvalues.min():.3g}."
+            )
         return M
     if prior == "identity":
         return np.eye(n_features)
@@ -434,12 +461,18 @@ def prior_matrix(prior, X, random_state, *, name, strict):
         return make_spd_matrix(n_features, random_state=random_state)
     # "covariance": the inverse covariance, with directions of (near) zero
     # variance given the largest weight found among the others.
-    covariance = np.atleast_2d(np.cov(X, rowvar=False)) if X.shape[0] > 1 else \
-        np.zeros((n_features, n_features))
+    covariance = (
+        np.atleast_2d(np.cov(X, rowvar=False))
+        if X.shape[0] > 1
+        else np.zeros((n_features, n_features))
+    )
     eigenvalues, eigenvectors = eigh(covariance)
     largest = eigenvalues.max()
-    valid = eigenvalues > 1e-10 * largest if largest > 0 else np.zeros_like(
-        eigenvalues, dtype=bool)
+    valid = (
+        eigenvalues > 1e-10 * largest
+        if largest > 0
+        else np.zeros_like(eigenvalues, dtype=bool)
+    )
     if not np.any(valid):
         return np.eye(n_features)
     weights = np.full(n_features, 1.0 / eigenvalues[valid].min())
@@ -468,8 +501,9 @@ def pairs_from_labels(estimator, X, y):
     is_similar : ndarray of shape (n_pairs,), bool
         Whether each pair is similar.
     """
-    X, y = validate_data(estimator, X, y, dtype=[np.float64, np.float32],
-                         ensure_min_samples=2)
+    X, y = validate_data(
+        estimator, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+    )
     classes, y_encoded = check_classification_labels(y, type(estimator).__name__)
     n_constraints = estimator.n_constraints
     if n_constraints is None:
@@ -477,10 +511,12 @@ def pairs_from_labels(estimator, X, y):
     # The same seed drives the pairs and, later, any random prior, as in
     # metric-learn; a RandomState instance is advanced by both.
     a, b, c, d = Constraints(y_encoded).positive_negative_pairs(
-        n_constraints, random_state=estimator.random_state)
+        n_constraints, random_state=estimator.random_state
+    )
     indices = np.concatenate([np.column_stack((a, b)), np.column_stack((c, d))])
-    is_similar = np.concatenate([np.ones(a.shape[0], dtype=bool),
-                                 np.zeros(c.shape[0], dtype=bool)])
+    is_similar = np.concatenate(
+        [np.ones(a.shape[0], dtype=bool), np.zeros(c.shape[0], dtype=bool)]
+    )
     return X, indices.astype(np.intp), is_similar
 
 

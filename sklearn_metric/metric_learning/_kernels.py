@@ -323,7 +323,7 @@ def softmax_chunks(X, Z, labels, targets, objective, chunk_rows, n_groups):
         for chunk in range(group, n_chunks, n_groups):
             start = chunk * chunk_rows
             stop = min(n, start + chunk_rows)
-            W = buffer[:stop - start]
+            W = buffer[: stop - start]
             np.dot(Z[start:stop], ZT, W)
             n_dense = 0
             for r in range(stop - start):
@@ -359,8 +359,9 @@ def softmax_chunks(X, Z, labels, targets, objective, chunk_rows, n_groups):
                     for k in range(nnz):
                         shifted[k] = shifted[support[k]]
                     row_weights = weights[:nnz]
-                    _softmax_weights(shifted[:nnz], d_min, row_weights,
-                                     scale_bits[:nnz])
+                    _softmax_weights(
+                        shifted[:nnz], d_min, row_weights, scale_bits[:nnz]
+                    )
                     for k in range(nnz):
                         j = support[k]
                         if objective == NCA_OBJECTIVE:
@@ -390,8 +391,9 @@ def softmax_chunks(X, Z, labels, targets, objective, chunk_rows, n_groups):
                         cols[j2] += g2
                         cols[j3] += g3
                         for c in range(d):
-                            acc[c] += ((g0 * X[j0, c] + g1 * X[j1, c])
-                                       + (g2 * X[j2, c] + g3 * X[j3, c]))
+                            acc[c] += (g0 * X[j0, c] + g1 * X[j1, c]) + (
+                                g2 * X[j2, c] + g3 * X[j3, c]
+                            )
                     for k in range(stop4, nnz):
                         j = support[k]
                         g = row_weights[k] * (a * packed_values[k] + b)
@@ -459,8 +461,9 @@ def chunk_layout(n_samples, max_buffer=2**21):
 
 
 @njit(parallel=True, cache=True)
-def _softmax_objective(X, X64, components, labels, targets, objective, chunk_rows,
-                       n_groups):
+def _softmax_objective(
+    X, X64, components, labels, targets, objective, chunk_rows, n_groups
+):
     """Loss, gradient and row values: :func:`softmax_chunks` plus the ``O(n d^2)``
     products around it, all split by row blocks across the threads.
 
@@ -481,7 +484,8 @@ def _softmax_objective(X, X64, components, labels, targets, objective, chunk_row
         if start < stop:
             Z[start:stop] = np.dot(X[start:stop], LT)
     row_losses, row_values, GX, diag_weights = softmax_chunks(
-        X, Z, labels, targets, objective, chunk_rows, n_groups)
+        X, Z, labels, targets, objective, chunk_rows, n_groups
+    )
     partial = np.zeros((n_blocks, d, d))
     for b in prange(n_blocks):
         start = b * block
@@ -533,8 +537,15 @@ def softmax_loss_grad(X, components, labels, targets, objective):
     """
     chunk_rows, n_groups = chunk_layout(X.shape[0])
     loss, gradient, row_values = _softmax_objective(
-        X, X.astype(np.float64, copy=False), np.asarray(components, dtype=np.float64),
-        labels, targets, objective, chunk_rows, n_groups)
+        X,
+        X.astype(np.float64, copy=False),
+        np.asarray(components, dtype=np.float64),
+        labels,
+        targets,
+        objective,
+        chunk_rows,
+        n_groups,
+    )
     return float(loss), gradient, row_values
 
 
@@ -560,7 +571,7 @@ def softmax_loss_grad_numpy(X, components, labels, targets, objective):
     else:
         values = P @ targets
         error = values - targets
-        loss = (error ** 2).sum()
+        loss = (error**2).sum()
         G = -2.0 * error[:, None] * P * (targets[None, :] - values[:, None])
     S = np.diag(G.sum(axis=0) + G.sum(axis=1)) - G - G.T
     gradient = 2.0 * L @ (X.T @ S @ X)
@@ -591,8 +602,9 @@ def softmax_loss_grad_numpy(X, components, labels, targets, objective):
 
 
 @njit(parallel=True, cache=True)
-def pair_weights(Z, indptr, indices, n_targets, pull_weight, push_weight,
-                 weights, losses, n_active):
+def pair_weights(
+    Z, indptr, indices, n_targets, pull_weight, push_weight, weights, losses, n_active
+):
     """Loss per sample and weight per pair of the LMNN objective.
 
     Parameters
@@ -648,22 +660,24 @@ def pair_weights_numpy(Z, indptr, indices, n_targets, pull_weight, push_weight):
     losses = np.zeros(n_samples)
     n_active = np.zeros(n_samples, dtype=np.int64)
     for i in range(n_samples):
-        row = indices[indptr[i]:indptr[i + 1]]
+        row = indices[indptr[i] : indptr[i + 1]]
         sq = ((Z[row] - Z[i]) ** 2).sum(axis=1)
         target_sq, impostor_sq = sq[:n_targets], sq[n_targets:]
         hinge = 1.0 + target_sq[:, None] - impostor_sq[None, :]
         active = hinge > 0.0
         losses[i] = pull_weight * target_sq.sum() + push_weight * hinge[active].sum()
         n_active[i] = active.sum()
-        weights[indptr[i]:indptr[i] + n_targets] = (
-            pull_weight + push_weight * active.sum(axis=1))
-        weights[indptr[i] + n_targets:indptr[i + 1]] = -push_weight * active.sum(axis=0)
+        weights[indptr[i] : indptr[i] + n_targets] = (
+            pull_weight + push_weight * active.sum(axis=1)
+        )
+        weights[indptr[i] + n_targets : indptr[i + 1]] = -push_weight * active.sum(
+            axis=0
+        )
     return weights, losses, n_active
 
 
 @njit(parallel=True, cache=True)
-def embedded_gradient(Z, indptr, indices, weights, t_indptr, t_indices, t_order,
-                      out):
+def embedded_gradient(Z, indptr, indices, weights, t_indptr, t_indices, t_order, out):
     """Row ``a`` of ``C Z``: ``sum_b (W[a, b] + W[b, a]) (z_a - z_b)``.
 
     Parameters
@@ -703,8 +717,7 @@ def embedded_gradient(Z, indptr, indices, weights, t_indptr, t_indices, t_order,
 
 
 @njit(parallel=True, cache=True)
-def lmnn_dense_chunks(Z, y, targets, pull_weight, push_weight, chunk_rows,
-                      n_groups):
+def lmnn_dense_chunks(Z, y, targets, pull_weight, push_weight, chunk_rows, n_groups):
     """LMNN's loss and ``C Z`` over every impostor, streamed by row chunks.
 
     The memory-bounded counterpart of :func:`pair_weights` followed by
@@ -766,7 +779,7 @@ def lmnn_dense_chunks(Z, y, targets, pull_weight, push_weight, chunk_rows,
         for chunk in range(group, n_chunks, n_groups):
             start = chunk * chunk_rows
             stop = min(n, start + chunk_rows)
-            W = buffer[:stop - start]
+            W = buffer[: stop - start]
             np.dot(Z[start:stop], ZT, W)
             for r in range(stop - start):
                 i = start + r
@@ -871,8 +884,9 @@ def _itml_step(p, is_similar, dual, target, gamma_proj, inv_gamma):
 
 
 @njit(cache=True)
-def itml_sweep(X, first, second, is_similar, metric, dual, target, gamma_proj,
-               inv_gamma):
+def itml_sweep(
+    X, first, second, is_similar, metric, dual, target, gamma_proj, inv_gamma
+):
     """One cyclic pass of ITML's Bregman projections, in place.
 
     Constraint ``i`` asks the squared distance between ``X[first[i]]`` and
@@ -936,7 +950,8 @@ def itml_sweep(X, first, second, is_similar, metric, dual, target, gamma_proj,
                 p += v[k] * u[k]
             i = start + j
             beta, dual[i], target[i] = _itml_step(
-                p, is_similar[i], dual[i], target[i], gamma_proj, inv_gamma)
+                p, is_similar[i], dual[i], target[i], gamma_proj, inv_gamma
+            )
             if beta != 0.0:
                 updates[n_updates] = u
                 betas[n_updates] = beta
@@ -955,8 +970,9 @@ def itml_sweep(X, first, second, is_similar, metric, dual, target, gamma_proj,
             metric[c, r] = mean
 
 
-def itml_sweep_numpy(X, first, second, is_similar, metric, dual, target,
-                     gamma_proj, inv_gamma):
+def itml_sweep_numpy(
+    X, first, second, is_similar, metric, dual, target, gamma_proj, inv_gamma
+):
     """NumPy twin of :func:`itml_sweep`: the plain sequential projections."""
     for i in range(first.shape[0]):
         v = X[first[i]] - X[second[i]]
@@ -1154,8 +1170,9 @@ def scml_batch_subgradient(XB, triplets, batch, w, grad, delta):
 
 
 @njit(cache=True, error_model="numpy")
-def scml_dual_averaging(XB, triplets, batches, first_iteration, beta, gamma,
-                        grad_sum, grad_sq_sum, w):
+def scml_dual_averaging(
+    XB, triplets, batches, first_iteration, beta, gamma, grad_sum, grad_sq_sum, w
+):
     """Run iterations of regularised dual averaging with AdaGrad steps.
 
     Iteration ``t`` (counted from 0) takes the batch subgradient ``g_t`` at
@@ -1231,7 +1248,8 @@ def scml_dual_averaging(XB, triplets, batches, first_iteration, beta, gamma,
                 grad_sum[k] += g
                 grad_sq_sum[k] += g * g
                 inverse_step[k] = 1.0 / (
-                    gamma * (ADAGRAD_DELTA + math.sqrt(grad_sq_sum[k])))
+                    gamma * (ADAGRAD_DELTA + math.sqrt(grad_sq_sum[k]))
+                )
                 w[k] = max(-(grad_sum[k] + shift), 0.0) * inverse_step[k]
                 if w[k] > 0.0:
                     active[n_active] = k

@@ -145,8 +145,15 @@ class LFDA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, n_components=None, *, k=None, embedding_type="weighted",
-                 preprocessor=None, n_jobs=None):
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        k=None,
+        embedding_type="weighted",
+        preprocessor=None,
+        n_jobs=None,
+    ):
         self.n_components = n_components
         self.k = k
         self.embedding_type = embedding_type
@@ -169,8 +176,9 @@ class LFDA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self : LFDA
             The fitted learner.
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
-                             ensure_min_samples=2)
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+        )
         self.preprocessor_ = check_preprocessor(self.preprocessor)
         self.classes_, y = check_classification_labels(y, "LFDA", min_classes=2)
         n_components = check_n_components(self.n_components, X.shape[1])
@@ -231,8 +239,9 @@ def _local_scatter(X, y, k, n_jobs):
         if n_class < 2:
             continue
         k_class = min(_DEFAULT_K if k is None else k, n_class - 1)
-        distances, _ = knn_search(X_class, X_class, k_class, exclude_self=True,
-                                  n_jobs=n_jobs)
+        distances, _ = knn_search(
+            X_class, X_class, k_class, exclude_self=True, n_jobs=n_jobs
+        )
         scale = np.ascontiguousarray(distances[:, k_class - 1], dtype=np.float64)
         laplacian = _affinity_scatter(X_class, scale, n_jobs)
         within += laplacian / n_class
@@ -266,19 +275,20 @@ def _affinity_scatter(X, scale, n_jobs):
     # The kernel's work is one entry per pair of the class.
     with parallel_section(threads_for_work(n_class * n_class * 8, n_jobs)):
         for start in range(0, n_class, block):
-            rows = X[start:start + block]
-            sq_distances = sq_norms[start:start + block, None] + sq_norms - 2.0 * (
-                rows @ X.T)
+            rows = X[start : start + block]
+            sq_distances = (
+                sq_norms[start : start + block, None] + sq_norms - 2.0 * (rows @ X.T)
+            )
             affinity = np.empty_like(sq_distances)
             row_sums = np.empty(rows.shape[0])
-            local_affinity(sq_distances, scale[start:start + block], scale,
-                           affinity, row_sums)
+            local_affinity(
+                sq_distances, scale[start : start + block], scale, affinity, row_sums
+            )
             scatter += (rows * row_sums[:, None]).T @ rows - rows.T @ (affinity @ X)
     return scatter
 
 
-def _lfda_components(between, within, total, n_samples, n_components,
-                     embedding_type):
+def _lfda_components(between, within, total, n_samples, n_components, embedding_type):
     """Solve ``S_b v = lambda S_w v`` on the span of the data.
 
     Returns

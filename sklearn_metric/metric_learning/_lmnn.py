@@ -228,11 +228,24 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, init="auto", n_neighbors=3, min_iter=50, max_iter=1000,
-                 learn_rate=1e-7, regularization=0.5, convergence_tol=1e-3,
-                 verbose=False, preprocessor=None, n_components=None,
-                 random_state=None, *, solver="lbfgs", warm_start=False,
-                 n_jobs=None):
+    def __init__(
+        self,
+        init="auto",
+        n_neighbors=3,
+        min_iter=50,
+        max_iter=1000,
+        learn_rate=1e-7,
+        regularization=0.5,
+        convergence_tol=1e-3,
+        verbose=False,
+        preprocessor=None,
+        n_components=None,
+        random_state=None,
+        *,
+        solver="lbfgs",
+        warm_start=False,
+        n_jobs=None,
+    ):
         self.init = init
         self.n_neighbors = n_neighbors
         self.min_iter = min_iter
@@ -280,21 +293,33 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self.preprocessor_ = check_preprocessor(self.preprocessor)
         n_threads = resolve_n_threads(self.n_jobs)
 
-        if previous is not None and previous.shape[1] == X.shape[1] and (
-                self.n_components is None or previous.shape[0] == self.n_components):
+        if (
+            previous is not None
+            and previous.shape[1] == X.shape[1]
+            and (self.n_components is None or previous.shape[0] == self.n_components)
+        ):
             components = np.array(previous, dtype=np.float64)
         else:
             components = initialize_components(
-                self.init, X, y, n_components=self.n_components,
-                random_state=self.random_state, verbose=self.verbose)
+                self.init,
+                X,
+                y,
+                n_components=self.n_components,
+                random_state=self.random_state,
+                verbose=self.verbose,
+            )
 
         # The products X L' of a small problem are too small for BLAS threads to
         # pay, and on a busy machine they stall every evaluation.
         small = X.size * components.shape[0] < MIN_PARALLEL_WORK
         with single_threaded_blas() if small else nullcontext():
             problem = _LMNNProblem(
-                X, y, _target_neighbors(X, y, self.n_neighbors, n_threads),
-                self.regularization, n_threads)
+                X,
+                y,
+                _target_neighbors(X, y, self.n_neighbors, n_threads),
+                self.regularization,
+                n_threads,
+            )
             components, self.n_iter_, objective = self._solve(problem, components)
         self.components_ = components
         self.objective_ = np.asarray(objective, dtype=np.float64)
@@ -316,11 +341,12 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
             budget = min(round_length, self.max_iter - n_iter)
             if self.solver == "lbfgs":
                 components, steps, values, round_converged = self._lbfgs_round(
-                    problem, components, budget)
+                    problem, components, budget
+                )
             else:
-                components, steps, values, round_converged, learn_rate = (
-                    self._gd_round(problem, components, budget, learn_rate,
-                                   n_iter))
+                components, steps, values, round_converged, learn_rate = self._gd_round(
+                    problem, components, budget, learn_rate, n_iter
+                )
             n_iter += steps
             trace.extend(values)
             complete = problem.refresh(components)
@@ -331,18 +357,21 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
             else:
                 round_length = min(2 * round_length, _MAX_ROUND)
             if self.verbose:
-                print(f"[LMNN] iteration {n_iter:>5}: objective {trace[-1]:.6g}, "
-                      f"active triples {problem.n_active}, impostor pairs "
-                      f"{problem.n_candidates}"
-                      f"{'' if complete else ' (new impostors found)'}, "
-                      f"{time.perf_counter() - start_time:.2f}s")
+                print(
+                    f"[LMNN] iteration {n_iter:>5}: objective {trace[-1]:.6g}, "
+                    f"active triples {problem.n_active}, impostor pairs "
+                    f"{problem.n_candidates}"
+                    f"{'' if complete else ' (new impostors found)'}, "
+                    f"{time.perf_counter() - start_time:.2f}s"
+                )
             if round_converged and complete:
                 converged = True
                 break
         if not converged:
             warnings.warn(
                 f"LMNN did not converge in max_iter={self.max_iter} iterations; "
-                "increase max_iter or convergence_tol.", ConvergenceWarning,
+                "increase max_iter or convergence_tol.",
+                ConvergenceWarning,
                 stacklevel=4,
             )
         return components, n_iter, trace
@@ -355,7 +384,10 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
             values.append(float(intermediate_result.fun))
 
         result = minimize(
-            problem.loss_grad, components.ravel(), jac=True, method="L-BFGS-B",
+            problem.loss_grad,
+            components.ravel(),
+            jac=True,
+            method="L-BFGS-B",
             callback=callback,
             options={"maxiter": budget, "ftol": self.convergence_tol, "gtol": 0.0},
         )
@@ -420,8 +452,14 @@ def _target_neighbors(X, y, n_neighbors, n_threads):
     one_hot[np.arange(X.shape[0]), y] = scale
     extended = np.hstack([centred, one_hot])
     n_jobs = _threads_for(n_threads, X.shape[0] ** 2 * extended.shape[1])
-    _, targets = knn_search(extended, extended, n_neighbors, metric="sqeuclidean",
-                            exclude_self=True, n_jobs=n_jobs)
+    _, targets = knn_search(
+        extended,
+        extended,
+        n_neighbors,
+        metric="sqeuclidean",
+        exclude_self=True,
+        n_jobs=n_jobs,
+    )
     return targets
 
 
@@ -473,8 +511,9 @@ class _LMNNProblem:
         """Impostor candidates within ``radius``, extrapolated from a sample."""
         n_samples = Z.shape[0]
         n_rows = min(n_samples, _ESTIMATE_ROWS)
-        rows = np.sort(np.random.default_rng(0).choice(n_samples, n_rows,
-                                                       replace=False))
+        rows = np.sort(
+            np.random.default_rng(0).choice(n_samples, n_rows, replace=False)
+        )
         sq_norms = np.einsum("ij,ij->i", Z, Z)
         sq = sq_norms[rows, None] + sq_norms[None, :] - 2.0 * (Z[rows] @ Z.T)
         inside = (sq < radius[rows, None]) & (self.y[rows, None] != self.y[None, :])
@@ -506,7 +545,7 @@ class _LMNNProblem:
             diff = Z - Z[targets[:, t]]
             farthest = np.maximum(farthest, np.einsum("ij,ij->i", diff, diff))
         margin = farthest + 1.0
-        radius = margin * _CANDIDATE_SLACK ** 2
+        radius = margin * _CANDIDATE_SLACK**2
 
         was_dense = self.dense
         estimate = self._estimate_candidates(Z, radius)
@@ -526,7 +565,8 @@ class _LMNNProblem:
         violators = rows_of[violating].astype(np.int64) * n_samples + cols_of[violating]
         # After streamed evaluations, the objective the solver used was exact.
         complete = was_dense or bool(
-            np.isin(violators, self.pair_codes, assume_unique=True).all())
+            np.isin(violators, self.pair_codes, assume_unique=True).all()
+        )
 
         codes = rows_of.astype(np.int64) * n_samples + cols_of
         if not complete:
@@ -587,8 +627,12 @@ class _LMNNProblem:
         rows_of, cols_of, sq_of, counts = [], [], [], np.zeros(n_samples, np.intp)
         while pending.size:
             sq, neighbors = knn_search(
-                queries[pending], index, n_search, metric="sqeuclidean",
-                n_jobs=self._threads_for(pending.size * n_samples * n_columns))
+                queries[pending],
+                index,
+                n_search,
+                metric="sqeuclidean",
+                n_jobs=self._threads_for(pending.size * n_samples * n_columns),
+            )
             sq -= 2.0 * offset
             inside = sq < radius[pending, None]
             # A query is done when its farthest neighbour found lies outside
@@ -603,10 +647,10 @@ class _LMNNProblem:
             n_search = min(n_samples, 4 * n_search)
         # Next time, leave room for most samples, all but the few with the most
         # candidates, which the repeated searches handle.
-        self._n_search = max(self._min_search,
-                             int(1.25 * np.quantile(counts, _SEARCH_QUANTILE)) + 1)
-        return (np.concatenate(rows_of), np.concatenate(cols_of),
-                np.concatenate(sq_of))
+        self._n_search = max(
+            self._min_search, int(1.25 * np.quantile(counts, _SEARCH_QUANTILE)) + 1
+        )
+        return (np.concatenate(rows_of), np.concatenate(cols_of), np.concatenate(sq_of))
 
     def loss_grad(self, flat_components):
         """Objective and gradient at a flattened ``L`` over the active set."""
@@ -621,11 +665,27 @@ class _LMNNProblem:
         n_active = np.empty(X.shape[0], dtype=np.int64)
         out = np.empty_like(Z)
         with parallel_section(self._threads_for(weights.shape[0] * Z.shape[1])):
-            _kl.pair_weights(Z, self.indptr, self.indices, self.targets.shape[1],
-                             self.pull_weight, self.push_weight, weights, losses,
-                             n_active)
-            _kl.embedded_gradient(Z, self.indptr, self.indices, weights,
-                                  self.t_indptr, self.t_indices, self.t_order, out)
+            _kl.pair_weights(
+                Z,
+                self.indptr,
+                self.indices,
+                self.targets.shape[1],
+                self.pull_weight,
+                self.push_weight,
+                weights,
+                losses,
+                n_active,
+            )
+            _kl.embedded_gradient(
+                Z,
+                self.indptr,
+                self.indices,
+                weights,
+                self.t_indptr,
+                self.t_indices,
+                self.t_order,
+                out,
+            )
         self.n_active = int(n_active.sum())
         gradient = 2.0 * (out.T @ X)
         return float(losses.sum()), gradient.ravel()
@@ -638,9 +698,14 @@ class _LMNNProblem:
         n_threads = self._threads_for(n_samples * n_samples * n_components)
         with parallel_section(n_threads, limit_blas=True):
             losses, n_active, out = _kl.lmnn_dense_chunks(
-                Z, self.y, self.targets, self.pull_weight, self.push_weight,
-                chunk_rows, n_groups)
+                Z,
+                self.y,
+                self.targets,
+                self.pull_weight,
+                self.push_weight,
+                chunk_rows,
+                n_groups,
+            )
         self.n_active = int(n_active.sum())
         gradient = 2.0 * (out.T @ self.X)
         return float(losses.sum()), gradient.ravel()
-

@@ -133,9 +133,18 @@ class LSML(MahalanobisMixin, QuadrupletsClassifierMixin, BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, tol=1e-3, max_iter=1000, prior="identity", verbose=False,
-                 preprocessor=None, random_state=None, *, warm_start=False,
-                 n_jobs=None):
+    def __init__(
+        self,
+        tol=1e-3,
+        max_iter=1000,
+        prior="identity",
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+        *,
+        warm_start=False,
+        n_jobs=None,
+    ):
         self.tol = tol
         self.max_iter = max_iter
         self.prior = prior
@@ -255,9 +264,20 @@ class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         "weights": ["array-like", None],
     }
 
-    def __init__(self, tol=1e-3, max_iter=1000, prior="identity", n_constraints=None,
-                 weights=None, verbose=False, preprocessor=None, random_state=None, *,
-                 warm_start=False, n_jobs=None):
+    def __init__(
+        self,
+        tol=1e-3,
+        max_iter=1000,
+        prior="identity",
+        n_constraints=None,
+        weights=None,
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+        *,
+        warm_start=False,
+        n_jobs=None,
+    ):
         self.tol = tol
         self.max_iter = max_iter
         self.prior = prior
@@ -312,13 +332,13 @@ class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         return self
 
 
-
 def _check_weights(weights, n_quadruplets):
     """Validate quadruplet weights and rescale them to sum to 1."""
     if weights is None:
         return np.full(n_quadruplets, 1.0 / n_quadruplets)
-    weights = check_array(weights, ensure_2d=False, dtype=np.float64,
-                          input_name="weights")
+    weights = check_array(
+        weights, ensure_2d=False, dtype=np.float64, input_name="weights"
+    )
     if weights.ndim != 1 or weights.shape[0] != n_quadruplets:
         raise ValueError(
             f"weights must have one entry per quadruplet, shape ({n_quadruplets},); "
@@ -414,17 +434,24 @@ def _fit_lsml(estimator, X, indices, weights, random_state):
     )
     components = prior_components
     previous = getattr(estimator, "components_", None)
-    if estimator.warm_start and previous is not None and previous.shape == (
-        n_features, n_features
+    if (
+        estimator.warm_start
+        and previous is not None
+        and previous.shape == (n_features, n_features)
     ):
         components = previous
 
     n_threads = threads_for_work(indices.shape[0] * n_features * 8, estimator.n_jobs)
-    loss_grad = _LSMLObjective(X, indices, weights, prior_inverse, prior_logdet,
-                               n_threads=n_threads)
+    loss_grad = _LSMLObjective(
+        X, indices, weights, prior_inverse, prior_logdet, n_threads=n_threads
+    )
     components, n_iter, objective = lbfgs_minimize(
-        loss_grad, components, max_iter=estimator.max_iter, tol=estimator.tol,
-        estimator_name=type(estimator).__name__, verbose=estimator.verbose,
+        loss_grad,
+        components,
+        max_iter=estimator.max_iter,
+        tol=estimator.tol,
+        estimator_name=type(estimator).__name__,
+        verbose=estimator.verbose,
     )
     estimator.components_ = components
     estimator.n_iter_ = n_iter
@@ -472,10 +499,12 @@ class _LSMLObjective:
         # would cost more than they save, and would fight Numba's.
         with parallel_section(self.n_threads, limit_blas=self.small):
             Z = self.X @ L.T
-            loss = lsml_loss_coefficients(Z, self.indices, self.weights,
-                                          self.coefficients)
-            quadruplet_laplacian_product(self.X, self.indices, self.coefficients,
-                                         self.scattered)
+            loss = lsml_loss_coefficients(
+                Z, self.indices, self.weights, self.coefficients
+            )
+            quadruplet_laplacian_product(
+                self.X, self.indices, self.coefficients, self.scattered
+            )
             return loss, Z.T @ self.scattered
 
     def __call__(self, flat_components):

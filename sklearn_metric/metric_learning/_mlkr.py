@@ -144,9 +144,18 @@ ndarray of shape (n_components, n_features), default="auto"
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, n_components=None, init="auto", tol=None, max_iter=1000,
-                 verbose=False, *, random_state=None, warm_start=False,
-                 n_jobs=None):
+    def __init__(
+        self,
+        n_components=None,
+        init="auto",
+        tol=None,
+        max_iter=1000,
+        verbose=False,
+        *,
+        random_state=None,
+        warm_start=False,
+        n_jobs=None,
+    ):
         self.n_components = n_components
         self.init = init
         self.tol = tol
@@ -173,8 +182,15 @@ ndarray of shape (n_components, n_features), default="auto"
             The fitted estimator.
         """
         start = time.perf_counter()
-        X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64,
-                             order="C", y_numeric=True)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            ensure_min_samples=2,
+            dtype=np.float64,
+            order="C",
+            y_numeric=True,
+        )
         targets = np.ascontiguousarray(y, dtype=np.float64)
         n_threads = resolve_n_threads(self.n_jobs)
 
@@ -183,22 +199,28 @@ ndarray of shape (n_components, n_features), default="auto"
 
         def loss_grad(flat):
             loss, gradient, _ = softmax_loss_grad(
-                X, flat.reshape(components.shape), labels, targets, MLKR_OBJECTIVE)
+                X, flat.reshape(components.shape), labels, targets, MLKR_OBJECTIVE
+            )
             return loss, gradient.ravel()
 
         # The kernel runs one GEMM per chunk from each thread: BLAS is pinned to
         # one thread for the whole solve rather than once per evaluation.
         with parallel_section(n_threads, limit_blas=True):
             components, self.n_iter_, trace = lbfgs_minimize(
-                loss_grad, components, max_iter=self.max_iter,
+                loss_grad,
+                components,
+                max_iter=self.max_iter,
                 tol=DEFAULT_TOL if self.tol is None else self.tol,
-                estimator_name=type(self).__name__, verbose=self.verbose,
+                estimator_name=type(self).__name__,
+                verbose=self.verbose,
             )
         self.components_ = np.ascontiguousarray(components, dtype=np.float64)
         self.objective_ = np.asarray(trace, dtype=np.float64)
         if self.verbose:
-            print(f"[{type(self).__name__}] training took "
-                  f"{time.perf_counter() - start:.2f}s")
+            print(
+                f"[{type(self).__name__}] training took "
+                f"{time.perf_counter() - start:.2f}s"
+            )
         return self
 
     def __sklearn_tags__(self):

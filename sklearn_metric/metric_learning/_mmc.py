@@ -137,9 +137,18 @@ class MMC(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, max_iter=100, max_proj=10000, tol=1e-3, init="identity",
-                 diagonal=False, diagonal_c=1.0, verbose=False, preprocessor=None,
-                 random_state=None):
+    def __init__(
+        self,
+        max_iter=100,
+        max_proj=10000,
+        tol=1e-3,
+        init="identity",
+        diagonal=False,
+        diagonal_c=1.0,
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+    ):
         self.max_iter = max_iter
         self.max_proj = max_proj
         self.tol = tol
@@ -245,9 +254,19 @@ class MMC_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, max_iter=100, max_proj=10000, tol=1e-3, n_constraints=None,
-                 init="identity", diagonal=False, diagonal_c=1.0, verbose=False,
-                 preprocessor=None, random_state=None):
+    def __init__(
+        self,
+        max_iter=100,
+        max_proj=10000,
+        tol=1e-3,
+        n_constraints=None,
+        init="identity",
+        diagonal=False,
+        diagonal_c=1.0,
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+    ):
         self.max_iter = max_iter
         self.max_proj = max_proj
         self.tol = tol
@@ -287,16 +306,19 @@ def _fit_mmc(estimator, X, indices, is_similar):
         raise ValueError(
             f"{name} needs both similar (+1) and dissimilar (-1) pairs; got "
             f"{int(is_similar.sum())} similar and {int((~is_similar).sum())} "
-            "dissimilar.")
+            "dissimilar."
+        )
     X = np.asarray(X, dtype=np.float64)
     random_state = check_random_state(estimator.random_state)
-    init = prior_matrix(estimator.init, X[np.unique(indices)], random_state,
-                        name="init", strict=False)
+    init = prior_matrix(
+        estimator.init, X[np.unique(indices)], random_state, name="init", strict=False
+    )
     similar, dissimilar = indices[is_similar], indices[~is_similar]
     diff = X[dissimilar[:, 0]] - X[dissimilar[:, 1]]
     if estimator.diagonal:
         metric, n_iter, objective = _solve_diagonal(
-            estimator, X, similar, diff, np.diag(init).copy())
+            estimator, X, similar, diff, np.diag(init).copy()
+        )
     else:
         metric, n_iter, objective = _solve_full(estimator, X, similar, diff, init)
     # Scale to Xing et al.'s form: the dissimilar distances sum to exactly 1.
@@ -326,8 +348,9 @@ def _solve_full(estimator, X, similar, diff, init):
     whitened = diff @ inv_root
 
     def spread(B):
-        return np.sqrt(np.clip(np.einsum("ij,jk,ik->i", whitened, B, whitened),
-                               0.0, None))
+        return np.sqrt(
+            np.clip(np.einsum("ij,jk,ik->i", whitened, B, whitened), 0.0, None)
+        )
 
     B = root @ init @ root
     B = _project_spectraplex((B + B.T) / 2.0 / max(np.trace(B), np.finfo(float).tiny))
@@ -354,8 +377,10 @@ def _solve_full(estimator, X, similar, diff, init):
         objective.append(np.trace(B) / value**2 if value > 0 else np.inf)
         step *= 1.2
         if estimator.verbose:
-            print(f"[{name}] iteration {n_iter:>4}: objective {objective[-1]:.6g}, "
-                  f"relative change {change:.3e}")
+            print(
+                f"[{name}] iteration {n_iter:>4}: objective {objective[-1]:.6g}, "
+                f"relative change {change:.3e}"
+            )
         if change < estimator.tol:
             break
     else:
@@ -382,7 +407,7 @@ def _solve_diagonal(estimator, X, similar, diff, weights0):
     """L-BFGS-B on ``s.w - c log(sum_D sqrt(q_i.w))`` over ``w >= 0``."""
     similar_diff = np.zeros(X.shape[1])
     for start in range(0, similar.shape[0], 65536):
-        block = similar[start:start + 65536]
+        block = similar[start : start + 65536]
         similar_diff += ((X[block[:, 0]] - X[block[:, 1]]) ** 2).sum(axis=0)
     squared = diff**2
     c = float(estimator.diagonal_c)
@@ -404,14 +429,24 @@ def _solve_diagonal(estimator, X, similar, diff, weights0):
     def callback(intermediate_result):
         objective.append(float(intermediate_result.fun))
         if estimator.verbose:
-            print(f"[{name}] iteration {len(objective) - 1:>4}: objective "
-                  f"{intermediate_result.fun:.6g}")
+            print(
+                f"[{name}] iteration {len(objective) - 1:>4}: objective "
+                f"{intermediate_result.fun:.6g}"
+            )
 
     result = minimize(
-        loss_grad, weights0, jac=True, method="L-BFGS-B",
-        bounds=[(0.0, None)] * weights0.shape[0], callback=callback,
-        options={"maxiter": estimator.max_iter, "ftol": estimator.tol * 1e-3,
-                 "gtol": 1e-10})
+        loss_grad,
+        weights0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, None)] * weights0.shape[0],
+        callback=callback,
+        options={
+            "maxiter": estimator.max_iter,
+            "ftol": estimator.tol * 1e-3,
+            "gtol": 1e-10,
+        },
+    )
     n_iter = len(objective) - 1
     if not result.success and n_iter >= estimator.max_iter:
         _warn_not_converged(estimator, None)
@@ -423,4 +458,6 @@ def _warn_not_converged(estimator, change):
     warnings.warn(
         f"{type(estimator).__name__} did not converge in max_iter="
         f"{estimator.max_iter} iterations{detail}; increase max_iter or tol.",
-        ConvergenceWarning, stacklevel=5)
+        ConvergenceWarning,
+        stacklevel=5,
+    )

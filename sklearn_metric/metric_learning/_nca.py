@@ -156,9 +156,19 @@ ndarray of shape (n_components, n_features), default="auto"
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, init="auto", n_components=None, max_iter=100, tol=None,
-                 verbose=False, *, random_state=None, warm_start=False,
-                 callback=None, n_jobs=None):
+    def __init__(
+        self,
+        init="auto",
+        n_components=None,
+        max_iter=100,
+        tol=None,
+        verbose=False,
+        *,
+        random_state=None,
+        warm_start=False,
+        callback=None,
+        n_jobs=None,
+    ):
         self.init = init
         self.n_components = n_components
         self.max_iter = max_iter
@@ -186,8 +196,9 @@ ndarray of shape (n_components, n_features), default="auto"
             The fitted estimator.
         """
         start = time.perf_counter()
-        X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64,
-                             order="C")
+        X, y = validate_data(
+            self, X, y, ensure_min_samples=2, dtype=np.float64, order="C"
+        )
         _, labels = check_classification_labels(y, type(self).__name__)
         labels = labels.astype(np.int64)
         n_threads = resolve_n_threads(self.n_jobs)
@@ -197,23 +208,29 @@ ndarray of shape (n_components, n_features), default="auto"
 
         def loss_grad(flat):
             loss, gradient, _ = softmax_loss_grad(
-                X, flat.reshape(components.shape), labels, targets, NCA_OBJECTIVE)
+                X, flat.reshape(components.shape), labels, targets, NCA_OBJECTIVE
+            )
             return loss, gradient.ravel()
 
         # The kernel runs one GEMM per chunk from each thread: BLAS is pinned to
         # one thread for the whole solve rather than once per evaluation.
         with parallel_section(n_threads, limit_blas=True):
             components, self.n_iter_, trace = lbfgs_minimize(
-                loss_grad, components, max_iter=self.max_iter,
+                loss_grad,
+                components,
+                max_iter=self.max_iter,
                 tol=DEFAULT_TOL if self.tol is None else self.tol,
-                estimator_name=type(self).__name__, callback=self.callback,
+                estimator_name=type(self).__name__,
+                callback=self.callback,
                 verbose=self.verbose,
             )
         self.components_ = np.ascontiguousarray(components, dtype=np.float64)
         self.objective_ = np.asarray(trace, dtype=np.float64)
         if self.verbose:
-            print(f"[{type(self).__name__}] training took "
-                  f"{time.perf_counter() - start:.2f}s")
+            print(
+                f"[{type(self).__name__}] training took "
+                f"{time.perf_counter() - start:.2f}s"
+            )
         return self
 
     def __sklearn_tags__(self):

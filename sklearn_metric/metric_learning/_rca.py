@@ -128,8 +128,14 @@ class RCA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self : RCA
             The fitted learner.
         """
-        X, chunks = validate_data(self, X, chunks, dtype=[np.float64, np.float32],
-                                  ensure_min_samples=2, y_numeric=True)
+        X, chunks = validate_data(
+            self,
+            X,
+            chunks,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            y_numeric=True,
+        )
         self.preprocessor_ = check_preprocessor(self.preprocessor)
         return self._fit_chunks(X, _check_chunks(chunks, X.shape[0]))
 
@@ -216,8 +222,14 @@ class RCA_Supervised(RCA):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_components=None, n_chunks=None, chunk_size=2,
-                 preprocessor=None, random_state=None):
+    def __init__(
+        self,
+        n_components=None,
+        n_chunks=None,
+        chunk_size=2,
+        preprocessor=None,
+        random_state=None,
+    ):
         super().__init__(n_components=n_components, preprocessor=preprocessor)
         self.n_chunks = n_chunks
         self.chunk_size = chunk_size
@@ -240,11 +252,13 @@ class RCA_Supervised(RCA):
         self : RCA_Supervised
             The fitted learner.
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
-                             ensure_min_samples=2)
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+        )
         self.preprocessor_ = check_preprocessor(self.preprocessor)
-        self.classes_, y = check_classification_labels(y, "RCA_Supervised",
-                                                       min_classes=1)
+        self.classes_, y = check_classification_labels(
+            y, "RCA_Supervised", min_classes=1
+        )
         n_chunks = self.n_chunks
         if n_chunks is None:
             n_chunks = int(np.sum(np.bincount(y) // self.chunk_size))
@@ -254,7 +268,8 @@ class RCA_Supervised(RCA):
                     "chunklet can be formed; lower chunk_size."
                 )
         self.chunks_ = Constraints(y).chunks(
-            n_chunks=n_chunks, chunk_size=self.chunk_size,
+            n_chunks=n_chunks,
+            chunk_size=self.chunk_size,
             random_state=self.random_state,
         )
         return self._fit_chunks(X, self.chunks_)
@@ -326,7 +341,9 @@ def _rca_components(X, chunks, n_components):
             f"chunklet points: {n_differences} independent within-chunklet "
             f"differences for {rank} dimensions. It was shrunk towards the total "
             f"covariance (C_w + {_SHRINKAGE:g} C_t). Use more or larger chunklets "
-            "for an unregularised fit.", UserWarning, stacklevel=3,
+            "for an unregularised fit.",
+            UserWarning,
+            stacklevel=3,
         )
         within = within + _SHRINKAGE * np.diag(variances)
         ratios = ratios + _SHRINKAGE

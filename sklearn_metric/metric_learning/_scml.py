@@ -174,9 +174,22 @@ class SCML(MahalanobisMixin, TripletsClassifierMixin, BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, beta=1e-5, basis="triplet_diffs", n_basis=None, gamma=5e-3,
-                 max_iter=10000, output_iter=500, batch_size=10, verbose=False,
-                 preprocessor=None, random_state=None, *, tol=None, n_jobs=None):
+    def __init__(
+        self,
+        beta=1e-5,
+        basis="triplet_diffs",
+        n_basis=None,
+        gamma=5e-3,
+        max_iter=10000,
+        output_iter=500,
+        batch_size=10,
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+        *,
+        tol=None,
+        n_jobs=None,
+    ):
         self.beta = beta
         self.basis = basis
         self.n_basis = n_basis
@@ -324,10 +337,24 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         "basis": [StrOptions({"lda", "triplet_diffs"}), "array-like"],
     }
 
-    def __init__(self, k_genuine=3, k_impostor=10, beta=1e-5, basis="lda",
-                 n_basis=None, gamma=5e-3, max_iter=10000, output_iter=500,
-                 batch_size=10, verbose=False, preprocessor=None, random_state=None,
-                 *, tol=None, n_jobs=None):
+    def __init__(
+        self,
+        k_genuine=3,
+        k_impostor=10,
+        beta=1e-5,
+        basis="lda",
+        n_basis=None,
+        gamma=5e-3,
+        max_iter=10000,
+        output_iter=500,
+        batch_size=10,
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+        *,
+        tol=None,
+        n_jobs=None,
+    ):
         self.k_genuine = k_genuine
         self.k_impostor = k_impostor
         self.beta = beta
@@ -364,8 +391,9 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self.preprocessor_ = check_preprocessor(self.preprocessor)
         _, y_encoded = check_classification_labels(y, type(self).__name__)
         random_state = check_random_state(self.random_state)
-        triplets = generate_knntriplets(X, y_encoded, self.k_genuine, self.k_impostor,
-                                        n_jobs=self.n_jobs)
+        triplets = generate_knntriplets(
+            X, y_encoded, self.k_genuine, self.k_impostor, n_jobs=self.n_jobs
+        )
         if triplets.shape[0] == 0:
             raise ValueError(
                 f"{type(self).__name__} found no triplets: every class has a single "
@@ -379,7 +407,6 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
             basis = _check_basis_array(self.basis, X.shape[1])
         _fit_scml(self, X, triplets, basis, random_state)
         return self
-
 
 
 def _check_output_iter(estimator):
@@ -437,15 +464,18 @@ def _triplet_diff_basis(X, triplets, n_basis, random_state):
     bases, n_found = [], 0
     n_rounds = math.ceil(n_basis / n_features)
     for _ in range(8):
-        chosen = np.stack([
-            random_state.choice(n_triplets, size=n_features, replace=False)
-            for _ in range(n_rounds)
-        ])
+        chosen = np.stack(
+            [
+                random_state.choice(n_triplets, size=n_features, replace=False)
+                for _ in range(n_rounds)
+            ]
+        )
         rows = triplets[chosen]  # (n_rounds, n_features, 3)
         genuine = X[rows[..., 0]] - X[rows[..., 1]]
         impostor = X[rows[..., 0]] - X[rows[..., 2]]
-        scatter = (np.matmul(genuine.transpose(0, 2, 1), genuine)
-                   - np.matmul(impostor.transpose(0, 2, 1), impostor))
+        scatter = np.matmul(genuine.transpose(0, 2, 1), genuine) - np.matmul(
+            impostor.transpose(0, 2, 1), impostor
+        )
         eigenvalues, eigenvectors = np.linalg.eigh(scatter)
         for values, vectors in zip(eigenvalues, eigenvectors):
             magnitude = np.abs(values)
@@ -500,7 +530,8 @@ def _lda_basis(X, y, n_basis, random_state, n_jobs):
     if n_basis < n_classes:
         warnings.warn(
             f"n_basis={n_basis} is smaller than the number of classes "
-            f"({n_classes}); the metric may discriminate poorly.", UserWarning,
+            f"({n_classes}); the metric may discriminate poorly.",
+            UserWarning,
             stacklevel=3,
         )
     n_clusters = math.ceil(n_basis / (2 * n_eig))
@@ -509,30 +540,36 @@ def _lda_basis(X, y, n_basis, random_state, n_jobs):
     # clustering runs on one thread: OpenMP barriers cost more than they save.
     n_threads = threads_for_work(n_samples * n_clusters * n_features // 16, n_jobs)
     with threadpool_limits(limits=n_threads, user_api="openmp"):
-        centres = KMeans(
-            n_clusters=n_clusters, n_init=1, random_state=random_state
-        ).fit(X).cluster_centers_.astype(X.dtype, copy=False)
+        centres = (
+            KMeans(n_clusters=n_clusters, n_init=1, random_state=random_state)
+            .fit(X)
+            .cluster_centers_.astype(X.dtype, copy=False)
+        )
 
     scales = (20, 50) if n_features > 50 else (10, 20)
     per_class = np.minimum(class_counts[None, :], np.array(scales)[:, None])
     neighbours = []
     for label in range(n_classes):
         members = np.flatnonzero(y == label)
-        _, nearest = knn_search(centres, X[members], int(per_class[-1, label]),
-                                n_jobs=n_jobs)
+        _, nearest = knn_search(
+            centres, X[members], int(per_class[-1, label]), n_jobs=n_jobs
+        )
         neighbours.append(members[nearest])
 
     blocks = []
     for scale in range(len(scales)):
         counts = per_class[scale]
-        neighbourhoods = np.ascontiguousarray(np.concatenate(
-            [near[:, :count] for near, count in zip(neighbours, counts)], axis=1
-        ), dtype=np.intp)
+        neighbourhoods = np.ascontiguousarray(
+            np.concatenate(
+                [near[:, :count] for near, count in zip(neighbours, counts)], axis=1
+            ),
+            dtype=np.intp,
+        )
         class_starts = np.concatenate(([0], np.cumsum(counts))).astype(np.intp)
         n_members = neighbourhoods.shape[1]
         chunk = max(1, _LDA_CHUNK_BYTES // (8 * n_members * n_features))
         for start in range(0, n_clusters, chunk):
-            sets = neighbourhoods[start:start + chunk]
+            sets = neighbourhoods[start : start + chunk]
             centred = np.empty((sets.shape[0], n_members, n_features))
             between = np.empty((sets.shape[0], n_features, n_classes))
             n_threads = threads_for_work(centred.size, n_jobs)
@@ -614,16 +651,26 @@ def _fit_scml(estimator, X, triplets, basis, random_state):
         batches = random_state.randint(
             n_triplets, size=(n_steps, estimator.batch_size)
         ).astype(np.intp)
-        scml_dual_averaging(projected, triplets, batches, n_iter,
-                            float(estimator.beta), float(estimator.gamma),
-                            grad_sum, grad_sq_sum, w)
+        scml_dual_averaging(
+            projected,
+            triplets,
+            batches,
+            n_iter,
+            float(estimator.beta),
+            float(estimator.gamma),
+            grad_sum,
+            grad_sq_sum,
+            w,
+        )
         n_iter += n_steps
         value, n_violated = objective(w)
         trace.append(value)
         if estimator.verbose:
-            print(f"[{name}] iteration {n_iter:>6}: objective {value:.6g}, "
-                  f"{n_violated} violated triplets, {np.count_nonzero(w)} active "
-                  "bases")
+            print(
+                f"[{name}] iteration {n_iter:>6}: objective {value:.6g}, "
+                f"{n_violated} violated triplets, {np.count_nonzero(w)} active "
+                "bases"
+            )
         if value < best_objective:
             best_objective, best_w = value, w.copy()
         if estimator.tol is not None and _has_stalled(trace, estimator.tol):
@@ -634,7 +681,8 @@ def _fit_scml(estimator, X, triplets, basis, random_state):
             f"{name} did not converge in max_iter={estimator.max_iter} iterations: "
             f"the objective still fell by more than tol={estimator.tol} over the "
             f"last {_PATIENCE} evaluations; increase max_iter or tol.",
-            ConvergenceWarning, stacklevel=3,
+            ConvergenceWarning,
+            stacklevel=3,
         )
 
     estimator.basis_ = basis
@@ -678,11 +726,13 @@ class _SCMLObjective:
         n_triplets = triplets.shape[0]
         anchors = np.concatenate((triplets[:, 0], triplets[:, 0]))
         others = np.concatenate((triplets[:, 1], triplets[:, 2]))
-        keys = (np.minimum(anchors, others).astype(np.int64) * n_rows
-                + np.maximum(anchors, others))
+        keys = np.minimum(anchors, others).astype(np.int64) * n_rows + np.maximum(
+            anchors, others
+        )
         keys, inverse = np.unique(keys, return_inverse=True)
         self.pairs = np.ascontiguousarray(
-            np.column_stack((keys // n_rows, keys % n_rows)), dtype=np.intp)
+            np.column_stack((keys // n_rows, keys % n_rows)), dtype=np.intp
+        )
         self.genuine_pair = np.ascontiguousarray(inverse[:n_triplets], dtype=np.intp)
         self.impostor_pair = np.ascontiguousarray(inverse[n_triplets:], dtype=np.intp)
         self.projected = projected
@@ -691,7 +741,8 @@ class _SCMLObjective:
     def __call__(self, w):
         """Objective at ``w`` and the number of triplets with positive slack."""
         hinge_sum, n_violated = scml_hinge(
-            self.projected, w, self.pairs, self.genuine_pair, self.impostor_pair)
+            self.projected, w, self.pairs, self.genuine_pair, self.impostor_pair
+        )
         return self.beta * w.sum() + hinge_sum / self.genuine_pair.shape[0], n_violated
 
 
@@ -720,7 +771,8 @@ def _components_from_weights(basis, w, name):
         if name is not None:
             warnings.warn(
                 f"{name} gave every basis a zero weight, so the learned distance is "
-                "zero; decrease beta, or supply other bases.", UserWarning,
+                "zero; decrease beta, or supply other bases.",
+                UserWarning,
                 stacklevel=4,
             )
         return np.zeros((1, n_features))

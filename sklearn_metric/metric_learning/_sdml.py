@@ -116,8 +116,15 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, balance_param=0.5, sparsity_param=0.01, prior="identity",
-                 verbose=False, preprocessor=None, random_state=None):
+    def __init__(
+        self,
+        balance_param=0.5,
+        sparsity_param=0.01,
+        prior="identity",
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+    ):
         self.balance_param = balance_param
         self.sparsity_param = sparsity_param
         self.prior = prior
@@ -210,9 +217,16 @@ class SDML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, balance_param=0.5, sparsity_param=0.01, prior="identity",
-                 n_constraints=None, verbose=False, preprocessor=None,
-                 random_state=None):
+    def __init__(
+        self,
+        balance_param=0.5,
+        sparsity_param=0.01,
+        prior="identity",
+        n_constraints=None,
+        verbose=False,
+        preprocessor=None,
+        random_state=None,
+    ):
         self.balance_param = balance_param
         self.sparsity_param = sparsity_param
         self.prior = prior
@@ -246,8 +260,9 @@ def _fit_sdml(estimator, X, indices, is_similar):
     """Solve SDML on index pairs and set ``components_`` and ``shift_``."""
     X = np.asarray(X, dtype=np.float64)
     random_state = check_random_state(estimator.random_state)
-    prior = prior_matrix(estimator.prior, X[np.unique(indices)], random_state,
-                         name="prior", strict=True)
+    prior = prior_matrix(
+        estimator.prior, X[np.unique(indices)], random_state, name="prior", strict=True
+    )
     prior_eigenvalues, prior_eigenvectors = eigh(prior)
     prior_inverse = (prior_eigenvectors / prior_eigenvalues) @ prior_eigenvectors.T
     signs = np.where(is_similar, 1.0, -1.0) / indices.shape[0]
@@ -269,8 +284,10 @@ def _fit_sdml(estimator, X, indices, is_similar):
                 # estimate; its own warning names a parameter SDML lacks.
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 _, metric = graphical_lasso(
-                    regularised, alpha=estimator.sparsity_param,
-                    verbose=bool(estimator.verbose))
+                    regularised,
+                    alpha=estimator.sparsity_param,
+                    verbose=bool(estimator.verbose),
+                )
             if np.all(np.isfinite(metric)):
                 break
         except FloatingPointError:
@@ -279,6 +296,7 @@ def _fit_sdml(estimator, X, indices, is_similar):
     else:
         raise ValueError(
             f"{type(estimator).__name__}: the graphical lasso failed even after "
-            "regularisation; lower balance_param or raise sparsity_param.")
+            "regularisation; lower balance_param or raise sparsity_param."
+        )
     estimator.shift_ = float(shift)
     estimator.components_ = components_from_metric(project_psd(metric))

@@ -344,8 +344,7 @@ def check_tuple_labels(y, n_tuples):
     """
     if y is None:
         raise ValueError(
-            "Labels y are required: +1 for similar pairs and -1 for dissimilar "
-            "ones."
+            "Labels y are required: +1 for similar pairs and -1 for dissimilar ones."
         )
     y = column_or_1d(y, warn=True)
     if y.shape[0] != n_tuples:

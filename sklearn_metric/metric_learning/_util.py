@@ -79,8 +79,9 @@ def whitening_map(X, n_components=None):
     return scale[:, None] * eigenvectors[:, order].T
 
 
-def initialize_components(init, X, y=None, *, n_components=None, random_state=None,
-                          verbose=0):
+def initialize_components(
+    init, X, y=None, *, n_components=None, random_state=None, verbose=0
+):
     """Initial linear map ``L`` of shape (n_components, n_features).
 
     Parameters
@@ -146,7 +147,8 @@ def initialize_components(init, X, y=None, *, n_components=None, random_state=No
         components = np.eye(n_components, n_features)
     elif init == "random":
         components = check_random_state(random_state).standard_normal(
-            (n_components, n_features))
+            (n_components, n_features)
+        )
     elif init == "pca":
         pca = PCA(n_components=n_components, random_state=random_state).fit(X)
         components = pca.components_
@@ -165,14 +167,17 @@ def initialize_components(init, X, y=None, *, n_components=None, random_state=No
         if components.shape[0] < n_components:
             # Class means of lower rank than asked (e.g. on one line): complete
             # the map with the leading principal axes.
-            pca = PCA(n_components=n_components - components.shape[0],
-                      random_state=random_state).fit(X)
+            pca = PCA(
+                n_components=n_components - components.shape[0],
+                random_state=random_state,
+            ).fit(X)
             components = np.vstack([components, pca.components_])
     elif init == "covariance":
         components = whitening_map(X, n_components)
     else:
-        raise ValueError(f"init must be one of {sorted(INIT_OPTIONS)} or an array; "
-                         f"got {init!r}.")
+        raise ValueError(
+            f"init must be one of {sorted(INIT_OPTIONS)} or an array; got {init!r}."
+        )
     if verbose and init in {"pca", "lda"}:
         print(f"[init] {init} done in {time.perf_counter() - start:.2f}s")
     return np.ascontiguousarray(components, dtype=np.float64)
@@ -208,8 +213,12 @@ def starting_components(estimator, X, y=None):
             )
         return estimator.components_.copy()
     components = initialize_components(
-        estimator.init, X, y, n_components=estimator.n_components,
-        random_state=estimator.random_state, verbose=estimator.verbose,
+        estimator.init,
+        X,
+        y,
+        n_components=estimator.n_components,
+        random_state=estimator.random_state,
+        verbose=estimator.verbose,
     )
     if components.shape[0] > n_features:
         raise ValueError(
@@ -272,8 +281,7 @@ def components_from_metric(M, tol=None):
     return scale[:, None] * eigenvectors[:, order].T
 
 
-def check_classification_labels(y, estimator_name, *, min_classes=2,
-                                min_per_class=1):
+def check_classification_labels(y, estimator_name, *, min_classes=2, min_per_class=1):
     """Validate class labels for a supervised metric learner.
 
     Parameters
@@ -315,8 +323,18 @@ def check_classification_labels(y, estimator_name, *, min_classes=2,
 MAX_LBFGS_RESTARTS = 5
 
 
-def lbfgs_minimize(loss_grad, x0, *, max_iter, tol, estimator_name, callback=None,
-                   verbose=0, max_iter_name="max_iter", tol_name="tol"):
+def lbfgs_minimize(
+    loss_grad,
+    x0,
+    *,
+    max_iter,
+    tol,
+    estimator_name,
+    callback=None,
+    verbose=0,
+    max_iter_name="max_iter",
+    tol_name="tol",
+):
     """Minimise a smooth objective with L-BFGS-B, recording its trace.
 
     L-BFGS-B also stops when one iteration lowers the objective by less than
@@ -374,15 +392,21 @@ def lbfgs_minimize(loss_grad, x0, *, max_iter, tol, estimator_name, callback=Non
         n_iter[0] += 1
         trace.append(float(intermediate_result.fun))
         if verbose:
-            print(f"[{estimator_name}] iteration {n_iter[0]:>4}: objective "
-                  f"{intermediate_result.fun:.6g}")
+            print(
+                f"[{estimator_name}] iteration {n_iter[0]:>4}: objective "
+                f"{intermediate_result.fun:.6g}"
+            )
         if callback is not None:
             callback(intermediate_result.x.reshape(shape), n_iter[0])
 
     restarts = 0
     while True:
         result = minimize(
-            _loss_grad, x, jac=True, method="L-BFGS-B", callback=_callback,
+            _loss_grad,
+            x,
+            jac=True,
+            method="L-BFGS-B",
+            callback=_callback,
             options={"maxiter": max_iter - n_iter[0], "gtol": tol},
         )
         x = result.x
@@ -398,13 +422,16 @@ def lbfgs_minimize(loss_grad, x0, *, max_iter, tol, estimator_name, callback=Non
             break
         restarts += 1
         if verbose:
-            print(f"[{estimator_name}] L-BFGS-B stalled ({result.message}) with "
-                  f"gradient {gradient_max:.3g} > {tol_name}; restart {restarts}")
+            print(
+                f"[{estimator_name}] L-BFGS-B stalled ({result.message}) with "
+                f"gradient {gradient_max:.3g} > {tol_name}; restart {restarts}"
+            )
     if out_of_iterations and gradient_max > tol:
         warnings.warn(
             f"{estimator_name} did not converge in {max_iter_name}={max_iter} "
             f"iterations ({result.message}); increase {max_iter_name} or "
-            f"{tol_name}.", ConvergenceWarning, stacklevel=3,
+            f"{tol_name}.",
+            ConvergenceWarning,
+            stacklevel=3,
         )
     return x.reshape(shape), n_iter[0], trace
-

@@ -54,8 +54,10 @@ class Constraints:
 
     def __init__(self, partial_labels):
         labels = column_or_1d(partial_labels)
-        if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(
-            labels == np.round(labels)
+        if (
+            labels.dtype.kind == "f"
+            and np.all(np.isfinite(labels))
+            and np.all(labels == np.round(labels))
         ):
             labels = labels.astype(np.int64)
         if labels.dtype.kind not in "iu":
@@ -83,8 +85,9 @@ class Constraints:
         starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
         return members, starts, counts
 
-    def positive_negative_pairs(self, n_constraints, same_length=False,
-                                random_state=None):
+    def positive_negative_pairs(
+        self, n_constraints, same_length=False, random_state=None
+    ):
         """Draw random same-class (positive) and different-class (negative) pairs.
 
         Each kind is drawn uniformly without replacement among all unordered
@@ -133,10 +136,12 @@ class Constraints:
                 "No negative pair can be formed: the labelled points all belong to "
                 "one class."
             )
-        a, b = _draw_positive_pairs(members, starts, counts, n_constraints,
-                                    random_state)
-        c, d = _draw_negative_pairs(members, starts, counts, n_constraints,
-                                    random_state)
+        a, b = _draw_positive_pairs(
+            members, starts, counts, n_constraints, random_state
+        )
+        c, d = _draw_negative_pairs(
+            members, starts, counts, n_constraints, random_state
+        )
         if same_length and a.shape[0] != c.shape[0]:
             n = min(a.shape[0], c.shape[0])
             a, b, c, d = a[:n], b[:n], c[:n], d[:n]
@@ -184,8 +189,9 @@ class Constraints:
             )
         # Each class offers `capacity` chunk slots; picking slots uniformly gives
         # every class its share of chunks without a per-chunk loop.
-        slots = sample_without_replacement(max_chunks, n_chunks,
-                                           random_state=random_state)
+        slots = sample_without_replacement(
+            max_chunks, n_chunks, random_state=random_state
+        )
         slot_class = np.searchsorted(np.cumsum(capacity), slots, side="right")
         chunks_per_class = np.bincount(slot_class, minlength=counts.shape[0])
 
@@ -201,9 +207,9 @@ class Constraints:
         in_chunk = rank < chunk_size * chunks_per_class[member_class]
 
         chunks = np.full(self.partial_labels.shape[0], -1, dtype=np.intp)
-        chunks[shuffled[in_chunk]] = (
-            first_chunk[member_class] + rank // chunk_size
-        )[in_chunk]
+        chunks[shuffled[in_chunk]] = (first_chunk[member_class] + rank // chunk_size)[
+            in_chunk
+        ]
         return chunks
 
     def generate_knntriplets(self, X, k_genuine, k_impostor):
@@ -360,8 +366,9 @@ def generate_knntriplets(X, y, k_genuine, k_impostor, *, n_jobs=None):
             shortfalls.append(f"{label} ({n_genuine}, {n_impostor})")
         if n_genuine == 0:
             continue
-        _, genuine = knn_search(X[same], X[same], n_genuine, exclude_self=True,
-                                n_jobs=n_jobs)
+        _, genuine = knn_search(
+            X[same], X[same], n_genuine, exclude_self=True, n_jobs=n_jobs
+        )
         _, impostor = knn_search(X[same], X[other], n_impostor, n_jobs=n_jobs)
         shape = (same.shape[0], n_genuine, n_impostor)
         blocks.append(
@@ -394,9 +401,7 @@ def _as_indices(side):
     if side.size == 0:
         return side.astype(np.intp)
     if side.dtype.kind not in "iu":
-        raise TypeError(
-            f"Constraint indices must be integers; got dtype {side.dtype}."
-        )
+        raise TypeError(f"Constraint indices must be integers; got dtype {side.dtype}.")
     return side.astype(np.intp, copy=False)
 
 

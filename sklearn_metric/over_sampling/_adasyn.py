@@ -39,8 +39,9 @@ def adasyn_counts(y, neighbors, class_label, n_samples):
         ``i``'s neighbours that belong to other classes. Rounding may make
         the total differ slightly from ``n_samples``.
     """
-    foreign_share = np.count_nonzero(y[neighbors] != class_label, axis=1) / (
-        neighbors.shape[1])
+    foreign_share = (
+        np.count_nonzero(y[neighbors] != class_label, axis=1) / (neighbors.shape[1])
+    )
     total = foreign_share.sum()
     if total == 0:
         raise RuntimeError(
@@ -130,10 +131,17 @@ class ADASYN(BaseOverSampler):
         **NEIGHBOR_CONSTRAINTS,
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, n_neighbors=5,
-                 metric="euclidean", metric_params=None, n_jobs=None):
-        super().__init__(sampling_strategy=sampling_strategy,
-                         random_state=random_state)
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        n_neighbors=5,
+        metric="euclidean",
+        metric_params=None,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.metric_params = metric_params
@@ -148,8 +156,9 @@ class ADASYN(BaseOverSampler):
             if n_samples == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(self.n_neighbors, class_rows.size, class_label,
-                              "n_neighbors")
+            check_n_neighbors(
+                self.n_neighbors, class_rows.size, class_label, "n_neighbors"
+            )
             wide = neighbors_in_set(X, class_rows, self.n_neighbors, **search)
             counts = adasyn_counts(y, wide, class_label, n_samples)
             self.n_synthetic_per_row_[class_label] = (class_rows, counts)
@@ -161,8 +170,12 @@ class ADASYN(BaseOverSampler):
                     "more samples in sampling_strategy."
                 )
             _, within = minority_neighbors(
-                X[class_rows], X[class_rows], self.n_neighbors, exclude_self=True,
-                **search)
+                X[class_rows],
+                X[class_rows],
+                self.n_neighbors,
+                exclude_self=True,
+                **search,
+            )
             drawn = np.repeat(np.arange(class_rows.size), counts)
             cols = random_state.choice(self.n_neighbors, size=n_generated)
             step = random_state.uniform(size=n_generated)
@@ -175,5 +188,8 @@ class ADASYN(BaseOverSampler):
         rows, partners = np.concatenate(rows), np.concatenate(partners)
         steps = np.concatenate(steps)
         # The base writes the interpolated rows straight into the output.
-        return (None, np.concatenate(labels),
-                SyntheticPairs(np.column_stack([rows, partners]), steps))
+        return (
+            None,
+            np.concatenate(labels),
+            SyntheticPairs(np.column_stack([rows, partners]), steps),
+        )

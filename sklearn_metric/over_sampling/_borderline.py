@@ -133,11 +133,19 @@ class BorderlineSMOTE(BaseOverSampler):
         **NEIGHBOR_CONSTRAINTS,
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 m_neighbors=10, kind="borderline-1", metric="euclidean",
-                 metric_params=None, n_jobs=None):
-        super().__init__(sampling_strategy=sampling_strategy,
-                         random_state=random_state)
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        k_neighbors=5,
+        m_neighbors=10,
+        kind="borderline-1",
+        metric="euclidean",
+        metric_params=None,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.k_neighbors = k_neighbors
         self.m_neighbors = m_neighbors
         self.kind = kind
@@ -165,19 +173,23 @@ class BorderlineSMOTE(BaseOverSampler):
             if danger_rows.size == 0:
                 continue
             if self.kind == "borderline-1":
-                check_n_neighbors(self.k_neighbors, class_rows.size, class_label,
-                                  "k_neighbors")
-                table = neighbors_in_set(X, danger_rows, self.k_neighbors,
-                                         index_rows=class_rows, **search)
+                check_n_neighbors(
+                    self.k_neighbors, class_rows.size, class_label, "k_neighbors"
+                )
+                table = neighbors_in_set(
+                    X, danger_rows, self.k_neighbors, index_rows=class_rows, **search
+                )
             else:
-                check_n_neighbors(self.k_neighbors, X.shape[0], class_label,
-                                  "k_neighbors")
+                check_n_neighbors(
+                    self.k_neighbors, X.shape[0], class_label, "k_neighbors"
+                )
                 table = neighbors_in_set(X, danger_rows, self.k_neighbors, **search)
             drawn, partner, step = draw_neighbors(random_state, table, n_samples)
             if self.kind == "borderline-2":
                 foreign = y[partner] != class_label
-                step[foreign] *= random_state.uniform(0.0, 0.5,
-                                                      size=np.count_nonzero(foreign))
+                step[foreign] *= random_state.uniform(
+                    0.0, 0.5, size=np.count_nonzero(foreign)
+                )
             rows.append(danger_rows[drawn])
             partners.append(partner)
             steps.append(step)
@@ -187,5 +199,8 @@ class BorderlineSMOTE(BaseOverSampler):
         rows, partners = np.concatenate(rows), np.concatenate(partners)
         steps = np.concatenate(steps)
         # The base writes the interpolated rows straight into the output.
-        return (None, np.concatenate(labels),
-                SyntheticPairs(np.column_stack([rows, partners]), steps))
+        return (
+            None,
+            np.concatenate(labels),
+            SyntheticPairs(np.column_stack([rows, partners]), steps),
+        )

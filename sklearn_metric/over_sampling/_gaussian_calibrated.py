@@ -16,8 +16,7 @@ from ._base import (
 )
 from ._neighbors import minority_neighbors, search_options
 
-__all__ = ["GaussianCalibratedOverSampler", "robust_class_gaussian",
-           "sample_gaussian"]
+__all__ = ["GaussianCalibratedOverSampler", "robust_class_gaussian", "sample_gaussian"]
 
 
 def robust_class_gaussian(X_class, shrinkage="ledoit_wolf"):
@@ -58,8 +57,9 @@ def robust_class_gaussian(X_class, shrinkage="ledoit_wolf"):
     if isinstance(shrinkage, str):
         covariance, _ = ledoit_wolf(centred, assume_centered=True)
     else:
-        covariance = shrunk_covariance(centred.T @ centred / centred.shape[0],
-                                       shrinkage=float(shrinkage))
+        covariance = shrunk_covariance(
+            centred.T @ centred / centred.shape[0], shrinkage=float(shrinkage)
+        )
     return location, np.atleast_2d(covariance)
 
 
@@ -235,16 +235,24 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
         "n_borrow": [Interval(Integral, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "min_samples": [Interval(Integral, 1, None, closed="left")],
-        "shrinkage": [StrOptions({"ledoit_wolf"}),
-                      Interval(Real, 0, 1, closed="both")],
+        "shrinkage": [StrOptions({"ledoit_wolf"}), Interval(Real, 0, 1, closed="both")],
         **NEIGHBOR_CONSTRAINTS,
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, n_borrow=2,
-                 alpha=0.5, min_samples=20, shrinkage="ledoit_wolf",
-                 metric="euclidean", metric_params=None, n_jobs=None):
-        super().__init__(sampling_strategy=sampling_strategy,
-                         random_state=random_state)
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        n_borrow=2,
+        alpha=0.5,
+        min_samples=20,
+        shrinkage="ledoit_wolf",
+        metric="euclidean",
+        metric_params=None,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.n_borrow = n_borrow
         self.alpha = alpha
         self.min_samples = min_samples
@@ -256,14 +264,16 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
     def _fit_resample(self, X, y, sampling_strategy):
         if sparse.issparse(X):
             X = X.toarray()
-        self.classes_, y_codes, counts = np.unique(y, return_inverse=True,
-                                                   return_counts=True)
+        self.classes_, y_codes, counts = np.unique(
+            y, return_inverse=True, return_counts=True
+        )
         n_classes, n_features = self.classes_.size, X.shape[1]
         self.means_ = np.empty((n_classes, n_features))
         own = np.empty((n_classes, n_features, n_features))
         for k in range(n_classes):
-            self.means_[k], own[k] = robust_class_gaussian(X[y_codes == k],
-                                                           self.shrinkage)
+            self.means_[k], own[k] = robust_class_gaussian(
+                X[y_codes == k], self.shrinkage
+            )
         self.covariances_ = own.copy()
         self.tail_mask_ = counts < self.min_samples
         self.borrowed_from_ = {}
@@ -272,15 +282,19 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
         n_borrow = min(self.n_borrow, heads.size)
         if n_borrow > 0 and tails.size > 0 and self.alpha > 0:
             _, nearest = minority_neighbors(
-                self.means_[tails], self.means_[heads], n_borrow,
+                self.means_[tails],
+                self.means_[heads],
+                n_borrow,
                 **search_options(self),
             )
             for tail, neighbors in zip(tails, heads[nearest]):
                 borrowed = own[neighbors].mean(axis=0)
-                self.covariances_[tail] = ((1.0 - self.alpha) * own[tail]
-                                           + self.alpha * borrowed)
-                self.borrowed_from_[self.classes_[tail].item()] = (
-                    self.classes_[neighbors])
+                self.covariances_[tail] = (1.0 - self.alpha) * own[
+                    tail
+                ] + self.alpha * borrowed
+                self.borrowed_from_[self.classes_[tail].item()] = self.classes_[
+                    neighbors
+                ]
 
         random_state = check_random_state(self.random_state)
         parts_X, parts_y, parts_rows = [], [], []
@@ -288,11 +302,15 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
             if n_new == 0:
                 continue
             k = int(np.searchsorted(self.classes_, class_label))
-            X_new = sample_gaussian(random_state, self.means_[k],
-                                    self.covariances_[k], n_new)
+            X_new = sample_gaussian(
+                random_state, self.means_[k], self.covariances_[k], n_new
+            )
             class_rows = np.flatnonzero(y_codes == k)
             _, nearest_row = minority_neighbors(
-                X_new, X[class_rows], 1, **search_options(self),
+                X_new,
+                X[class_rows],
+                1,
+                **search_options(self),
             )
             parts_X.append(X_new)
             parts_y.append(np.full(n_new, class_label, dtype=y.dtype))
@@ -301,5 +319,8 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
             return empty_synthetic(X, y)
         rows = np.concatenate(parts_rows)
         pairs = SyntheticPairs(np.column_stack([rows, rows]), np.zeros(rows.size))
-        return (np.concatenate(parts_X).astype(X.dtype, copy=False),
-                np.concatenate(parts_y), pairs)
+        return (
+            np.concatenate(parts_X).astype(X.dtype, copy=False),
+            np.concatenate(parts_y),
+            pairs,
+        )

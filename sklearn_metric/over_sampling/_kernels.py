@@ -107,8 +107,9 @@ def mixed_knn(X_cont, X_cat, Y_cont, Y_cat, penalty, skip, out_d, out_i):
     for q in prange(X_cont.shape[0]):
         heap_d = np.full(out_d.shape[1], np.inf)
         heap_i = np.full(out_d.shape[1], EMPTY)
-        _mixed_one_query(X_cont[q], X_cat[q], Y_cont, Y_cat, penalty, skip[q],
-                         heap_d, heap_i)
+        _mixed_one_query(
+            X_cont[q], X_cat[q], Y_cont, Y_cat, penalty, skip[q], heap_d, heap_i
+        )
         heap_sort(heap_d, heap_i)
         out_d[q] = heap_d
         out_i[q] = heap_i

@@ -22,8 +22,14 @@ from ._neighbors import minority_neighbors, search_options
 __all__ = ["KMeansSMOTE"]
 
 
-def cluster_sparsity(X_cluster_class, density_exponent, *, metric="euclidean",
-                     metric_params=None, n_jobs=None):
+def cluster_sparsity(
+    X_cluster_class,
+    density_exponent,
+    *,
+    metric="euclidean",
+    metric_params=None,
+    n_jobs=None,
+):
     """How sparse a cluster's rows of the class are: ``mean_distance**e / n``.
 
     Parameters
@@ -47,8 +53,9 @@ def cluster_sparsity(X_cluster_class, density_exponent, *, metric="euclidean",
     if hasattr(X_cluster_class, "toarray"):
         X_cluster_class = X_cluster_class.toarray()
     total = 0.0
-    for block in pairwise_distances_chunked(X_cluster_class, metric=metric,
-                                            n_jobs=n_jobs, **(metric_params or {})):
+    for block in pairwise_distances_chunked(
+        X_cluster_class, metric=metric, n_jobs=n_jobs, **(metric_params or {})
+    ):
         total += float(block.sum(dtype=np.float64))
     # The diagonal is zero for every metric, so the sum is over distinct pairs.
     mean_distance = total / (n_rows * n_rows - n_rows)
@@ -149,21 +156,36 @@ class KMeansSMOTE(BaseOverSampler):
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,
         "k_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "kmeans_estimator": [Interval(Integral, 1, None, closed="left"),
-                             HasMethods(["fit_predict"]), None],
-        "cluster_balance_threshold": [Interval(Real, None, None, closed="neither"),
-                                      StrOptions({"auto"})],
-        "density_exponent": [Interval(Real, None, None, closed="neither"),
-                             StrOptions({"auto"})],
+        "kmeans_estimator": [
+            Interval(Integral, 1, None, closed="left"),
+            HasMethods(["fit_predict"]),
+            None,
+        ],
+        "cluster_balance_threshold": [
+            Interval(Real, None, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
+        "density_exponent": [
+            Interval(Real, None, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
         **NEIGHBOR_CONSTRAINTS,
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=2,
-                 kmeans_estimator=None, cluster_balance_threshold="auto",
-                 density_exponent="auto", metric="euclidean", metric_params=None,
-                 n_jobs=None):
-        super().__init__(sampling_strategy=sampling_strategy,
-                         random_state=random_state)
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        k_neighbors=2,
+        kmeans_estimator=None,
+        cluster_balance_threshold="auto",
+        density_exponent="auto",
+        metric="euclidean",
+        metric_params=None,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.k_neighbors = k_neighbors
         self.kmeans_estimator = kmeans_estimator
         self.cluster_balance_threshold = cluster_balance_threshold
@@ -176,8 +198,9 @@ class KMeansSMOTE(BaseOverSampler):
         if self.kmeans_estimator is None:
             return MiniBatchKMeans(random_state=self.random_state)
         if isinstance(self.kmeans_estimator, Integral):
-            return MiniBatchKMeans(n_clusters=self.kmeans_estimator,
-                                   random_state=self.random_state)
+            return MiniBatchKMeans(
+                n_clusters=self.kmeans_estimator, random_state=self.random_state
+            )
         return clone(self.kmeans_estimator)
 
     def _kept_clusters(self, X, y, clusters, n_clusters, class_label, threshold):
@@ -219,18 +242,21 @@ class KMeansSMOTE(BaseOverSampler):
                 threshold = n_samples / total_to_add / 2
             else:
                 threshold = self.cluster_balance_threshold
-            kept = self._kept_clusters(X, y, clusters, n_clusters, class_label,
-                                       threshold)
+            kept = self._kept_clusters(
+                X, y, clusters, n_clusters, class_label, threshold
+            )
             if not kept:
                 raise RuntimeError(
                     f"No cluster holds enough samples of class {class_label!r}: "
                     "lower cluster_balance_threshold or use more clusters in "
                     "kmeans_estimator."
                 )
-            sparsity = np.array([
-                cluster_sparsity(X[members], self.density_exponent, **search)
-                for members in kept.values()
-            ])
+            sparsity = np.array(
+                [
+                    cluster_sparsity(X[members], self.density_exponent, **search)
+                    for members in kept.values()
+                ]
+            )
             weights = sparsity / sparsity.sum()
             self.cluster_weights_[class_label] = dict(zip(kept, weights.tolist()))
             for members, weight in zip(kept.values(), weights):
@@ -238,10 +264,15 @@ class KMeansSMOTE(BaseOverSampler):
                 if n_cluster_samples == 0:
                     continue
                 _, within = minority_neighbors(
-                    X[members], X[members], self.k_neighbors, exclude_self=True,
-                    **search)
-                drawn, partner, step = draw_neighbors(random_state, within,
-                                                      n_cluster_samples)
+                    X[members],
+                    X[members],
+                    self.k_neighbors,
+                    exclude_self=True,
+                    **search,
+                )
+                drawn, partner, step = draw_neighbors(
+                    random_state, within, n_cluster_samples
+                )
                 rows.append(members[drawn])
                 partners.append(members[partner])
                 steps.append(step)
@@ -251,5 +282,8 @@ class KMeansSMOTE(BaseOverSampler):
         rows, partners = np.concatenate(rows), np.concatenate(partners)
         steps = np.concatenate(steps)
         # The base writes the interpolated rows straight into the output.
-        return (None, np.concatenate(labels),
-                SyntheticPairs(np.column_stack([rows, partners]), steps))
+        return (
+            None,
+            np.concatenate(labels),
+            SyntheticPairs(np.column_stack([rows, partners]), steps),
+        )

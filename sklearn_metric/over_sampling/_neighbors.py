@@ -26,12 +26,23 @@ def search_options(sampler):
         ``metric``, ``metric_params`` and ``n_jobs``, for
         :func:`minority_neighbors` and :func:`neighbors_in_set`.
     """
-    return {"metric": sampler.metric, "metric_params": sampler.metric_params,
-            "n_jobs": sampler.n_jobs}
+    return {
+        "metric": sampler.metric,
+        "metric_params": sampler.metric_params,
+        "n_jobs": sampler.n_jobs,
+    }
 
 
-def minority_neighbors(X_query, X_index, n_neighbors, *, metric="euclidean",
-                       metric_params=None, exclude_self=False, n_jobs=None):
+def minority_neighbors(
+    X_query,
+    X_index,
+    n_neighbors,
+    *,
+    metric="euclidean",
+    metric_params=None,
+    exclude_self=False,
+    n_jobs=None,
+):
     """The ``n_neighbors`` nearest rows of ``X_index`` for each row of ``X_query``.
 
     Parameters
@@ -74,13 +85,27 @@ def minority_neighbors(X_query, X_index, n_neighbors, *, metric="euclidean",
         X_query = X_query.toarray()
     if sparse.issparse(X_index):
         X_index = X_index.toarray()
-    return knn_search(np.asarray(X_query), np.asarray(X_index), n_neighbors,
-                      metric=metric, exclude_self=exclude_self, n_jobs=n_jobs,
-                      **(metric_params or {}))
+    return knn_search(
+        np.asarray(X_query),
+        np.asarray(X_index),
+        n_neighbors,
+        metric=metric,
+        exclude_self=exclude_self,
+        n_jobs=n_jobs,
+        **(metric_params or {}),
+    )
 
 
-def neighbors_in_set(X, query_rows, n_neighbors, *, index_rows=None,
-                     metric="euclidean", metric_params=None, n_jobs=None):
+def neighbors_in_set(
+    X,
+    query_rows,
+    n_neighbors,
+    *,
+    index_rows=None,
+    metric="euclidean",
+    metric_params=None,
+    n_jobs=None,
+):
     """Neighbours of some rows of ``X`` among rows of ``X``, self excluded.
 
     Parameters
@@ -114,8 +139,12 @@ def neighbors_in_set(X, query_rows, n_neighbors, *, index_rows=None,
     query_rows = np.asarray(query_rows, dtype=np.intp)
     X_index = X if index_rows is None else X[index_rows]
     _, indices = minority_neighbors(
-        X[query_rows], X_index, n_neighbors + 1, metric=metric,
-        metric_params=metric_params, n_jobs=n_jobs,
+        X[query_rows],
+        X_index,
+        n_neighbors + 1,
+        metric=metric,
+        metric_params=metric_params,
+        n_jobs=n_jobs,
     )
     if index_rows is not None:
         indices = np.asarray(index_rows, dtype=np.intp)[indices]

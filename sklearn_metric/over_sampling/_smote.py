@@ -96,10 +96,17 @@ class SMOTE(BaseOverSampler):
         **NEIGHBOR_CONSTRAINTS,
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 metric="euclidean", metric_params=None, n_jobs=None):
-        super().__init__(sampling_strategy=sampling_strategy,
-                         random_state=random_state)
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        k_neighbors=5,
+        metric="euclidean",
+        metric_params=None,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.k_neighbors = k_neighbors
         self.metric = metric
         self.metric_params = metric_params
@@ -112,10 +119,14 @@ class SMOTE(BaseOverSampler):
             if n_samples == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(self.k_neighbors, class_rows.size, class_label,
-                              "k_neighbors")
+            check_n_neighbors(
+                self.k_neighbors, class_rows.size, class_label, "k_neighbors"
+            )
             _, neighbors = minority_neighbors(
-                X[class_rows], X[class_rows], self.k_neighbors, exclude_self=True,
+                X[class_rows],
+                X[class_rows],
+                self.k_neighbors,
+                exclude_self=True,
                 **search_options(self),
             )
             drawn, partner, step = draw_neighbors(random_state, neighbors, n_samples)
@@ -128,5 +139,8 @@ class SMOTE(BaseOverSampler):
         rows, partners = np.concatenate(rows), np.concatenate(partners)
         steps = np.concatenate(steps)
         # The base writes the interpolated rows straight into the output.
-        return (None, np.concatenate(labels),
-                SyntheticPairs(np.column_stack([rows, partners]), steps))
+        return (
+            None,
+            np.concatenate(labels),
+            SyntheticPairs(np.column_stack([rows, partners]), steps),
+        )

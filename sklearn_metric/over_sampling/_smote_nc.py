@@ -55,8 +55,14 @@ def validate_categorical_X_y(estimator, X, y, *, integers_to_float=True):
     y : ndarray of shape (n_samples,)
         Validated labels.
     """
-    X, y = validate_data(estimator, X, y, accept_sparse=["csr", "csc"], dtype=None,
-                         ensure_all_finite=True)
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        accept_sparse=["csr", "csc"],
+        dtype=None,
+        ensure_all_finite=True,
+    )
     y = column_or_1d(y)
     check_classification_targets(y)
     if sparse.issparse(X):
@@ -117,16 +123,21 @@ def encode_categories(encoder, X_categorical, name="categorical_encoder"):
             "One-hot encoders are not needed: the distances are computed from "
             "the codes."
         )
-    if not np.all(np.isfinite(codes)) or np.any(codes < 0) or np.any(
-        codes != np.round(codes)
+    if (
+        not np.all(np.isfinite(codes))
+        or np.any(codes < 0)
+        or np.any(codes != np.round(codes))
     ):
         raise ValueError(
             f"{name} must produce non-negative integer codes without missing "
             "values; encode missing categories as a category of their own."
         )
     codes = codes.astype(np.int64)
-    n_levels = codes.max(axis=0) + 1 if codes.shape[0] else np.zeros(
-        codes.shape[1], dtype=np.int64)
+    n_levels = (
+        codes.max(axis=0) + 1
+        if codes.shape[0]
+        else np.zeros(codes.shape[1], dtype=np.int64)
+    )
     return np.ascontiguousarray(codes), n_levels
 
 
@@ -232,11 +243,17 @@ class SMOTENC(BaseOverSampler):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, categorical_features, *, categorical_encoder=None,
-                 sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 n_jobs=None):
-        super().__init__(sampling_strategy=sampling_strategy,
-                         random_state=random_state)
+    def __init__(
+        self,
+        categorical_features,
+        *,
+        categorical_encoder=None,
+        sampling_strategy="auto",
+        random_state=None,
+        k_neighbors=5,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.categorical_features = categorical_features
         self.categorical_encoder = categorical_encoder
         self.k_neighbors = k_neighbors
@@ -265,8 +282,9 @@ class SMOTENC(BaseOverSampler):
                 "categorical_features selects all of them (n_features = "
                 f"{n_features}). Use SMOTEN for purely categorical data."
             )
-        self.continuous_features_ = np.setdiff1d(np.arange(n_features),
-                                                 self.categorical_features_)
+        self.continuous_features_ = np.setdiff1d(
+            np.arange(n_features), self.categorical_features_
+        )
         return X, y
 
     def _categorical_indices(self, X, n_features):
@@ -281,8 +299,10 @@ class SMOTENC(BaseOverSampler):
                 )
             import pandas as pd
 
-            mask = np.array([isinstance(dtype, pd.CategoricalDtype)
-                             for dtype in X.dtypes], dtype=bool)
+            mask = np.array(
+                [isinstance(dtype, pd.CategoricalDtype) for dtype in X.dtypes],
+                dtype=bool,
+            )
             return np.flatnonzero(mask)
         selection = np.asarray(selection)
         if selection.ndim != 1:
@@ -338,8 +358,11 @@ class SMOTENC(BaseOverSampler):
                 f"converting them failed ({exc}). Add string columns to "
                 "categorical_features."
             ) from exc
-        encoder = (OrdinalEncoder(dtype=np.int64) if self.categorical_encoder is None
-                   else clone(self.categorical_encoder))
+        encoder = (
+            OrdinalEncoder(dtype=np.int64)
+            if self.categorical_encoder is None
+            else clone(self.categorical_encoder)
+        )
         codes, _ = encode_categories(encoder, X[:, categorical])
         self.categorical_encoder_ = encoder
         self.median_std_ = {}
@@ -352,14 +375,20 @@ class SMOTENC(BaseOverSampler):
             if n_new == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(self.k_neighbors, class_rows.size, class_label,
-                              "k_neighbors")
+            check_n_neighbors(
+                self.k_neighbors, class_rows.size, class_label, "k_neighbors"
+            )
             cont_class = np.ascontiguousarray(X_continuous[class_rows])
             codes_class = np.ascontiguousarray(codes[class_rows])
             median_std = float(np.median(cont_class.std(axis=0)))
             self.median_std_[class_label] = median_std
-            neighbors = mixed_neighbors(cont_class, codes_class, median_std**2,
-                                        self.k_neighbors, n_jobs=self.n_jobs)
+            neighbors = mixed_neighbors(
+                cont_class,
+                codes_class,
+                median_std**2,
+                self.k_neighbors,
+                n_jobs=self.n_jobs,
+            )
 
             # One generator per class, drawn as imbalanced-learn draws: the row
             # (flat index into the neighbour table), then the step.
@@ -371,19 +400,24 @@ class SMOTENC(BaseOverSampler):
             tie_draws = rng.uniform(size=(n_new, categorical.size))
 
             parts_cont.append(interpolate(cont_class, rows, partners, steps))
-            parts_codes.append(category_votes(codes_class, neighbors[rows], tie_draws,
-                                              n_jobs=self.n_jobs))
+            parts_codes.append(
+                category_votes(
+                    codes_class, neighbors[rows], tie_draws, n_jobs=self.n_jobs
+                )
+            )
             parts_y.append(np.full(n_new, class_label, dtype=y.dtype))
-            parts_parents.append(np.column_stack([class_rows[rows],
-                                                  class_rows[partners]]))
+            parts_parents.append(
+                np.column_stack([class_rows[rows], class_rows[partners]])
+            )
             parts_steps.append(steps)
 
         labels = encoder.inverse_transform(np.concatenate(parts_codes))
         X_new = np.empty((labels.shape[0], X.shape[1]), dtype=X.dtype)
         X_new[:, continuous] = np.concatenate(parts_cont)
         X_new[:, categorical] = labels
-        pairs = SyntheticPairs(np.concatenate(parts_parents),
-                               np.concatenate(parts_steps))
+        pairs = SyntheticPairs(
+            np.concatenate(parts_parents), np.concatenate(parts_steps)
+        )
         return X_new, np.concatenate(parts_y), pairs
 
 
@@ -414,8 +448,9 @@ def mixed_neighbors(X_continuous, codes, penalty, n_neighbors, *, n_jobs=None):
     skip = np.arange(n, dtype=np.int64)
     work = n * n * (X_continuous.shape[1] + codes.shape[1])
     with parallel_section(threads_for_work(work, n_jobs)):
-        _kc.mixed_knn(X_continuous, codes, X_continuous, codes, float(penalty), skip,
-                      out_d, out_i)
+        _kc.mixed_knn(
+            X_continuous, codes, X_continuous, codes, float(penalty), skip, out_d, out_i
+        )
     return out_i
 
 
@@ -442,6 +477,7 @@ def category_votes(codes, members, tie_draws, *, n_jobs=None):
     out = np.empty((members.shape[0], codes.shape[1]), dtype=np.int64)
     work = members.size * codes.shape[1] * 8
     with parallel_section(threads_for_work(work, n_jobs)):
-        _kc.categorical_mode(codes, members,
-                             np.ascontiguousarray(tie_draws, dtype=np.float64), out)
+        _kc.categorical_mode(
+            codes, members, np.ascontiguousarray(tie_draws, dtype=np.float64), out
+        )
     return out

@@ -163,10 +163,16 @@ class SMOTEN(BaseOverSampler):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, categorical_encoder=None, *, sampling_strategy="auto",
-                 random_state=None, k_neighbors=5, n_jobs=None):
-        super().__init__(sampling_strategy=sampling_strategy,
-                         random_state=random_state)
+    def __init__(
+        self,
+        categorical_encoder=None,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        k_neighbors=5,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.categorical_encoder = categorical_encoder
         self.k_neighbors = k_neighbors
         self.n_jobs = n_jobs
@@ -183,8 +189,11 @@ class SMOTEN(BaseOverSampler):
     def _fit_resample(self, X, y, sampling_strategy):
         if sparse.issparse(X):
             X = X.toarray()
-        encoder = (OrdinalEncoder(dtype=np.int64) if self.categorical_encoder is None
-                   else clone(self.categorical_encoder))
+        encoder = (
+            OrdinalEncoder(dtype=np.int64)
+            if self.categorical_encoder is None
+            else clone(self.categorical_encoder)
+        )
         codes, n_levels = encode_categories(encoder, X)
         self.categorical_encoder_ = encoder
         if sum(sampling_strategy.values()) == 0:
@@ -196,23 +205,29 @@ class SMOTEN(BaseOverSampler):
             if n_new == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(self.k_neighbors, class_rows.size, class_label,
-                              "k_neighbors")
+            check_n_neighbors(
+                self.k_neighbors, class_rows.size, class_label, "k_neighbors"
+            )
             codes_class = np.ascontiguousarray(codes[class_rows])
-            neighbors = vdm_neighbors(codes_class, proba, offsets, self.k_neighbors,
-                                      n_jobs=self.n_jobs)
+            neighbors = vdm_neighbors(
+                codes_class, proba, offsets, self.k_neighbors, n_jobs=self.n_jobs
+            )
             # The row votes with its neighbours.
             voters = np.column_stack([np.arange(class_rows.size), neighbors])
             rng = check_random_state(self.random_state)
             rows = rng.choice(class_rows.size, size=n_new, replace=True)
             ties_to_smallest = np.zeros((n_new, codes.shape[1]))
-            parts_codes.append(category_votes(codes_class, voters[rows],
-                                              ties_to_smallest, n_jobs=self.n_jobs))
+            parts_codes.append(
+                category_votes(
+                    codes_class, voters[rows], ties_to_smallest, n_jobs=self.n_jobs
+                )
+            )
             parts_y.append(np.full(n_new, class_label, dtype=y.dtype))
             parts_rows.append(class_rows[rows])
 
-        X_new = np.asarray(encoder.inverse_transform(np.concatenate(parts_codes)),
-                           dtype=X.dtype)
+        X_new = np.asarray(
+            encoder.inverse_transform(np.concatenate(parts_codes)), dtype=X.dtype
+        )
         rows = np.concatenate(parts_rows)
         pairs = SyntheticPairs(np.column_stack([rows, rows]), np.zeros(rows.size))
         return X_new, np.concatenate(parts_y), pairs

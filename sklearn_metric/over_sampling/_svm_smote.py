@@ -118,11 +118,20 @@ class SVMSMOTE(BaseOverSampler):
         **NEIGHBOR_CONSTRAINTS,
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 m_neighbors=10, svm_estimator=None, out_step=0.5,
-                 metric="euclidean", metric_params=None, n_jobs=None):
-        super().__init__(sampling_strategy=sampling_strategy,
-                         random_state=random_state)
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        k_neighbors=5,
+        m_neighbors=10,
+        svm_estimator=None,
+        out_step=0.5,
+        metric="euclidean",
+        metric_params=None,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.k_neighbors = k_neighbors
         self.m_neighbors = m_neighbors
         self.svm_estimator = svm_estimator
@@ -158,15 +167,20 @@ class SVMSMOTE(BaseOverSampler):
             if n_samples == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(self.k_neighbors, class_rows.size, class_label,
-                              "k_neighbors")
+            check_n_neighbors(
+                self.k_neighbors, class_rows.size, class_label, "k_neighbors"
+            )
             vectors = np.sort(support[y[support] == class_label])
             wide = neighbors_in_set(X, vectors, self.m_neighbors, **search)
             noise = np.count_nonzero(y[wide] != class_label, axis=1) == (
-                self.m_neighbors)
+                self.m_neighbors
+            )
             in_danger = danger_mask(y, wide, class_label) & ~noise
-            kinds = {"noise": vectors[noise], "danger": vectors[in_danger],
-                     "safe": vectors[~noise & ~in_danger]}
+            kinds = {
+                "noise": vectors[noise],
+                "danger": vectors[in_danger],
+                "safe": vectors[~noise & ~in_danger],
+            }
             self.support_kinds_[class_label] = kinds
             if noise.all():
                 raise ValueError(
@@ -182,8 +196,9 @@ class SVMSMOTE(BaseOverSampler):
                 starts = kinds[kind]
                 if starts.size == 0 or n_kind == 0:
                     continue
-                table = neighbors_in_set(X, starts, self.k_neighbors,
-                                         index_rows=class_rows, **search)
+                table = neighbors_in_set(
+                    X, starts, self.k_neighbors, index_rows=class_rows, **search
+                )
                 drawn, partner, step = draw_neighbors(random_state, table, n_kind)
                 rows.append(starts[drawn])
                 partners.append(partner)
@@ -194,5 +209,8 @@ class SVMSMOTE(BaseOverSampler):
         rows, partners = np.concatenate(rows), np.concatenate(partners)
         steps = np.concatenate(steps)
         # The base writes the interpolated rows straight into the output.
-        return (None, np.concatenate(labels),
-                SyntheticPairs(np.column_stack([rows, partners]), steps))
+        return (
+            None,
+            np.concatenate(labels),
+            SyntheticPairs(np.column_stack([rows, partners]), steps),
+        )

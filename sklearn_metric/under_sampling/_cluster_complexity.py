@@ -28,8 +28,14 @@ from ..utils._sampling import class_counts, validate_sampler_input
 # Upper bound of n_clusters="auto" per class; see the class docstring.
 _MAX_AUTO_CLUSTERS = 64
 
-_STRATEGY_NAMES = ("auto", "not minority", "majority", "not majority", "all",
-                   "minority")
+_STRATEGY_NAMES = (
+    "auto",
+    "not minority",
+    "majority",
+    "not majority",
+    "all",
+    "minority",
+)
 
 
 def _kept_from_dict(targets, counts):
@@ -116,8 +122,9 @@ def resolve_under_sampling_strategy(sampling_strategy, y):
         kept = {key: n_minority for key in counts if selected(key)}
     elif isinstance(sampling_strategy, dict):
         kept = _kept_from_dict(sampling_strategy, counts)
-    elif isinstance(sampling_strategy, Real) and not isinstance(sampling_strategy,
-                                                                bool):
+    elif isinstance(sampling_strategy, Real) and not isinstance(
+        sampling_strategy, bool
+    ):
         if type_of_target(y) != "binary":
             raise ValueError(
                 "sampling_strategy can be a float only for binary y; for "
@@ -128,8 +135,11 @@ def resolve_under_sampling_strategy(sampling_strategy, y):
                 "sampling_strategy as a float is the minority/majority ratio after "
                 f"resampling and must be in (0, 1]; got {sampling_strategy}."
             )
-        kept = {key: int(n_minority / sampling_strategy) for key in counts
-                if key != minority}
+        kept = {
+            key: int(n_minority / sampling_strategy)
+            for key in counts
+            if key != minority
+        }
         too_many = {key: n for key, n in kept.items() if n > counts[key]}
         if too_many:
             raise ValueError(
@@ -214,8 +224,7 @@ def _round_allocation(x, upper, total):
     return counts
 
 
-def cluster_budget(complexity, sizes, n_keep, *, temperature=None,
-                   min_fraction=0.5):
+def cluster_budget(complexity, sizes, n_keep, *, temperature=None, min_fraction=0.5):
     """Rows to keep in each cluster of one class.
 
     The wanted shares are ``complexity / complexity.sum()`` (``temperature``
@@ -248,8 +257,9 @@ def cluster_budget(complexity, sizes, n_keep, *, temperature=None,
     n_clusters = sizes.shape[0]
     if temperature is None:
         total = complexity.sum()
-        shares = (complexity / total if total > 0
-                  else np.full(n_clusters, 1.0 / n_clusters))
+        shares = (
+            complexity / total if total > 0 else np.full(n_clusters, 1.0 / n_clusters)
+        )
     else:
         logits = complexity / temperature
         shares = np.exp(logits - logits.max())
@@ -270,9 +280,11 @@ def _distances_to_centers(X, centers, labels, metric):
             dots = np.einsum("ij,ij->i", X, own)
         return np.maximum(1.0 - dots, 0.0)
     if sparse.issparse(X):
-        sq = (np.asarray(X.multiply(X).sum(axis=1)).ravel()
-              - 2.0 * np.asarray(X.multiply(own).sum(axis=1)).ravel()
-              + np.einsum("ij,ij->i", own, own))
+        sq = (
+            np.asarray(X.multiply(X).sum(axis=1)).ravel()
+            - 2.0 * np.asarray(X.multiply(own).sum(axis=1)).ravel()
+            + np.einsum("ij,ij->i", own, own)
+        )
         return np.sqrt(np.maximum(sq, 0.0))
     diff = X - own
     return np.sqrt(np.einsum("ij,ij->i", diff, diff))
@@ -399,8 +411,10 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
             dict,
             callable,
         ],
-        "n_clusters": [Interval(Integral, 1, None, closed="left"),
-                       StrOptions({"auto"})],
+        "n_clusters": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "n_inter_neighbors": [Interval(Integral, 1, None, closed="left")],
         "inter_clusters": [StrOptions({"all", "other-class"})],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
@@ -411,10 +425,20 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, sampling_strategy="auto", *, n_clusters="auto",
-                 n_inter_neighbors=20, inter_clusters="all", temperature=None,
-                 keep="hard", min_fraction=0.5, metric="euclidean",
-                 random_state=None, n_jobs=None):
+    def __init__(
+        self,
+        sampling_strategy="auto",
+        *,
+        n_clusters="auto",
+        n_inter_neighbors=20,
+        inter_clusters="all",
+        temperature=None,
+        keep="hard",
+        min_fraction=0.5,
+        metric="euclidean",
+        random_state=None,
+        n_jobs=None,
+    ):
         self.sampling_strategy = sampling_strategy
         self.n_clusters = n_clusters
         self.n_inter_neighbors = n_inter_neighbors
@@ -453,7 +477,8 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
         """
         X, y = self._validate_X_y(X, y)
         self.sampling_strategy_ = resolve_under_sampling_strategy(
-            self.sampling_strategy, y)
+            self.sampling_strategy, y
+        )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -491,7 +516,8 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
                     f"got {sample_weight.shape}."
                 )
         self.sampling_strategy_ = resolve_under_sampling_strategy(
-            self.sampling_strategy, y)
+            self.sampling_strategy, y
+        )
         n_threads = resolve_n_threads(self.n_jobs)
         with threadpool_limits(limits=n_threads, user_api="openmp"):
             kept = self._select(X, y, check_random_state(self.random_state))
@@ -541,17 +567,24 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
         if self.inter_clusters == "all":
             groups = [(np.arange(n_total), np.arange(n_total))]
         else:
-            groups = [(np.flatnonzero(owners == c), np.flatnonzero(owners != c))
-                      for c in np.unique(owners)]
+            groups = [
+                (np.flatnonzero(owners == c), np.flatnonzero(owners != c))
+                for c in np.unique(owners)
+            ]
         for queries, index in groups:
             exclude_self = self.inter_clusters == "all"
             n_available = index.shape[0] - int(exclude_self)
             if n_available < 1:
                 continue
             k = min(self.n_inter_neighbors, n_available)
-            distances, _ = knn_search(centers[queries], centers[index], k,
-                                      metric=self.metric, exclude_self=exclude_self,
-                                      n_jobs=self.n_jobs)
+            distances, _ = knn_search(
+                centers[queries],
+                centers[index],
+                k,
+                metric=self.metric,
+                exclude_self=exclude_self,
+                n_jobs=self.n_jobs,
+            )
             d_inter[queries] = distances.mean(axis=1)
         return d_inter
 
@@ -572,8 +605,12 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
         for cls, n_keep in self.sampling_strategy_.items():
             clusters = np.flatnonzero(owners == cls)
             budget[clusters] = cluster_budget(
-                complexity[clusters], sizes[clusters], n_keep,
-                temperature=self.temperature, min_fraction=self.min_fraction)
+                complexity[clusters],
+                sizes[clusters],
+                n_keep,
+                temperature=self.temperature,
+                min_fraction=self.min_fraction,
+            )
         for j in range(n_total):
             members = np.flatnonzero(labels == j)
             n_drop = members.shape[0] - budget[j]
@@ -587,7 +624,7 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
                 if self.keep == "hard":
                     kept.append(members[order[n_drop:]])
                 else:
-                    kept.append(members[order[:budget[j]]])
+                    kept.append(members[order[: budget[j]]])
 
         self.cluster_labels_ = labels
         self.cluster_class_ = owners

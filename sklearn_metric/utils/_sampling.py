@@ -42,8 +42,14 @@ def validate_sampler_input(estimator, X, y):
     y : ndarray of shape (n_samples,)
         The labels.
     """
-    X, y = validate_data(estimator, X, y, accept_sparse=["csr", "csc"],
-                         dtype=[np.float64, np.float32], ensure_all_finite=True)
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        accept_sparse=["csr", "csc"],
+        dtype=[np.float64, np.float32],
+        ensure_all_finite=True,
+    )
     y = column_or_1d(y)
     check_classification_targets(y)
     if sparse.issparse(X):

@@ -52,8 +52,9 @@ class FixedTransformer(MahalanobisMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         if self.components is None:
-            precision = np.linalg.inv(np.cov(X, rowvar=False) + 1e-9 * np.eye(
-                X.shape[1]))
+            precision = np.linalg.inv(
+                np.cov(X, rowvar=False) + 1e-9 * np.eye(X.shape[1])
+            )
             self.components_ = np.linalg.cholesky(precision).T
         else:
             self.components_ = np.array(self.components, dtype=np.float64)
@@ -322,8 +323,9 @@ def test_check_estimator_skips_tuple_learners():
     [(FixedPairs, 2), (FixedTriplets, 3), (FixedQuadruplets, 4)],
 )
 @pytest.mark.parametrize("preprocessor_kind", ["array", "callable"])
-def test_index_tuples_match_point_tuples(learner_class, size, preprocessor_kind,
-                                         X, L, rng):
+def test_index_tuples_match_point_tuples(
+    learner_class, size, preprocessor_kind, X, L, rng
+):
     indices = _random_index_tuples(rng, 30, size)
     y = np.where(rng.rand(30) < 0.5, 1, -1)
     y[:2] = [1, -1]
@@ -333,24 +335,27 @@ def test_index_tuples_match_point_tuples(learner_class, size, preprocessor_kind,
     on_points = learner_class(L).fit(points, y)
     on_indices = learner_class(L, preprocessor=preprocessor).fit(indices, y)
     for method in ("decision_function", "predict"):
-        assert_allclose(getattr(on_indices, method)(indices),
-                        getattr(on_points, method)(points))
+        assert_allclose(
+            getattr(on_indices, method)(indices), getattr(on_points, method)(points)
+        )
     assert on_indices.score(indices, y) == on_points.score(points, y)
     # A learner fitted with a preprocessor still accepts points.
-    assert_allclose(on_indices.decision_function(points),
-                    on_points.decision_function(points))
-    assert_allclose(on_indices.pair_distance(indices[:, :2]),
-                    on_points.pair_distance(points[:, :2]))
+    assert_allclose(
+        on_indices.decision_function(points), on_points.decision_function(points)
+    )
+    assert_allclose(
+        on_indices.pair_distance(indices[:, :2]), on_points.pair_distance(points[:, :2])
+    )
 
 
 def test_callable_preprocessor_with_non_integer_indicators(X, L):
     names = np.array([f"row{i:02d}" for i in range(N_SAMPLES)])
     lookup = dict(zip(names, X))
     pairs = np.array([["row03", "row07"], ["row07", "row11"], ["row00", "row03"]])
-    learner = FixedPairs(L, preprocessor=lambda keys: np.array(
-        [lookup[k] for k in keys])).fit(pairs, [1, -1, 1])
-    expected = [_embedded_distance(L, X[a], X[b]) for a, b in [(3, 7), (7, 11),
-                                                               (0, 3)]]
+    learner = FixedPairs(
+        L, preprocessor=lambda keys: np.array([lookup[k] for k in keys])
+    ).fit(pairs, [1, -1, 1])
+    expected = [_embedded_distance(L, X[a], X[b]) for a, b in [(3, 7), (7, 11), (0, 3)]]
     assert_allclose(learner.pair_distance(pairs), expected)
 
 
@@ -372,23 +377,47 @@ def test_point_tuples_are_not_copied(X):
     "tuples, kwargs, error, match",
     [
         (np.zeros((5, 3, 2)), {}, ValueError, "Expected pairs.*3 points"),
-        (np.zeros((5, 3)), {"preprocessor": np.zeros((4, 2))}, ValueError,
-         "Expected pairs.*3 points"),
+        (
+            np.zeros((5, 3)),
+            {"preprocessor": np.zeros((4, 2))},
+            ValueError,
+            "Expected pairs.*3 points",
+        ),
         (np.zeros((5, 2)), {}, ValueError, "indices.*no preprocessor"),
         (np.zeros(5), {}, ValueError, "got a 1-D array"),
         (np.zeros((5, 2, 2, 2)), {}, ValueError, "got a 4-D array"),
         (np.array([[[0.0, np.nan], [1.0, 1.0]]]), {}, ValueError, "NaN"),
         (np.array([[[0.0, np.inf], [1.0, 1.0]]]), {}, ValueError, "infinity"),
-        (np.array([[0, 4]]), {"preprocessor": np.zeros((4, 2))}, ValueError,
-         r"rows \[4\].*\[0, 3\]"),
-        (np.array([[-1, 2]]), {"preprocessor": np.zeros((4, 2))}, ValueError,
-         r"rows \[-1\]"),
-        (np.array([[0.0, 1.0]]), {"preprocessor": np.zeros((4, 2))}, TypeError,
-         "must hold integers"),
-        (np.array([[0, 1]]), {"preprocessor": np.array([[0.0], [np.nan]])},
-         ValueError, "preprocessor contains NaN"),
-        (np.array([[0, 1]]), {"preprocessor": lambda idx: np.zeros((1, 2))},
-         ValueError, "returned 1 rows for 2 indicators"),
+        (
+            np.array([[0, 4]]),
+            {"preprocessor": np.zeros((4, 2))},
+            ValueError,
+            r"rows \[4\].*\[0, 3\]",
+        ),
+        (
+            np.array([[-1, 2]]),
+            {"preprocessor": np.zeros((4, 2))},
+            ValueError,
+            r"rows \[-1\]",
+        ),
+        (
+            np.array([[0.0, 1.0]]),
+            {"preprocessor": np.zeros((4, 2))},
+            TypeError,
+            "must hold integers",
+        ),
+        (
+            np.array([[0, 1]]),
+            {"preprocessor": np.array([[0.0], [np.nan]])},
+            ValueError,
+            "preprocessor contains NaN",
+        ),
+        (
+            np.array([[0, 1]]),
+            {"preprocessor": lambda idx: np.zeros((1, 2))},
+            ValueError,
+            "returned 1 rows for 2 indicators",
+        ),
         (np.zeros((0, 2, 3)), {}, ValueError, "0 sample"),
         (np.zeros((2, 2, 0)), {}, ValueError, "0 features"),
     ],
@@ -475,8 +504,9 @@ def test_predict_uses_threshold(X, L, rng):
     assert_allclose(learner.decision_function(points), -distances)
     for threshold in (np.median(distances), distances[3], 0.0, -1.0):
         learner.set_threshold(threshold)
-        assert_array_equal(learner.predict(points),
-                           np.where(distances <= threshold, 1, -1))
+        assert_array_equal(
+            learner.predict(points), np.where(distances <= threshold, 1, -1)
+        )
 
 
 def test_predict_without_threshold_raises(X, L):
@@ -510,8 +540,11 @@ def _brute_force_criterion(distances, y, threshold, strategy, beta):
     if strategy == "accuracy":
         return accuracy_score(y, y_pred), tpr, tnr
     if strategy == "f_beta":
-        return fbeta_score(y, y_pred, beta=beta, pos_label=1,
-                           zero_division=0.0), tpr, tnr
+        return (
+            fbeta_score(y, y_pred, beta=beta, pos_label=1, zero_division=0.0),
+            tpr,
+            tnr,
+        )
     return (tpr if strategy == "max_tpr" else tnr), tpr, tnr
 
 
@@ -534,19 +567,22 @@ def test_calibrate_threshold_is_optimal(seed, strategy, min_rate, beta):
     rng = np.random.RandomState(seed)
     points, y = _pairs_with_labels(rng, 35, decimals=1)
     # Make similar pairs somewhat closer, so that the optimum is not trivial.
-    points[y == 1, 1] = points[y == 1, 0] + 0.5 * (points[y == 1, 1] -
-                                                  points[y == 1, 0])
+    points[y == 1, 1] = points[y == 1, 0] + 0.5 * (
+        points[y == 1, 1] - points[y == 1, 0]
+    )
     learner = FixedPairs().fit(points, y)
-    learner.calibrate_threshold(points, y, strategy=strategy, min_rate=min_rate,
-                                beta=beta)
+    learner.calibrate_threshold(
+        points, y, strategy=strategy, min_rate=min_rate, beta=beta
+    )
     distances = learner.pair_distance(points)
 
     # Every distinct split of the sorted distances, plus rejecting everything.
     candidates = np.concatenate(([distances.min() - 1.0], np.unique(distances)))
     feasible = []
     for threshold in candidates:
-        value, tpr, tnr = _brute_force_criterion(distances, y, threshold, strategy,
-                                                 beta)
+        value, tpr, tnr = _brute_force_criterion(
+            distances, y, threshold, strategy, beta
+        )
         if strategy == "max_tpr" and tnr < min_rate:
             continue
         if strategy == "max_tnr" and tpr < min_rate:
@@ -554,17 +590,20 @@ def test_calibrate_threshold_is_optimal(seed, strategy, min_rate, beta):
         feasible.append((value, tpr, tnr))
     best_value = max(value for value, _, _ in feasible)
 
-    value, tpr, tnr = _brute_force_criterion(distances, y, learner.threshold_,
-                                             strategy, beta)
+    value, tpr, tnr = _brute_force_criterion(
+        distances, y, learner.threshold_, strategy, beta
+    )
     assert value == pytest.approx(best_value)
     if strategy == "max_tpr":
         assert tnr >= min_rate
-        assert tnr == pytest.approx(max(t for v, _, t in feasible
-                                        if v == pytest.approx(best_value)))
+        assert tnr == pytest.approx(
+            max(t for v, _, t in feasible if v == pytest.approx(best_value))
+        )
     if strategy == "max_tnr":
         assert tpr >= min_rate
-        assert tpr == pytest.approx(max(t for v, t, _ in feasible
-                                        if v == pytest.approx(best_value)))
+        assert tpr == pytest.approx(
+            max(t for v, t, _ in feasible if v == pytest.approx(best_value))
+        )
     # The threshold never falls on a validation distance.
     assert not np.any(distances == learner.threshold_)
 
@@ -578,14 +617,30 @@ def test_calibrate_threshold_exact_values():
     # Accepting the four closest pairs gets 4 of 5 right.
     assert learner.threshold_ == 5.5
     assert learner.calibrate_threshold(points, y, strategy="f_beta").threshold_ == 5.5
-    assert learner.calibrate_threshold(
-        points, y, strategy="max_tpr", min_rate=0.5).threshold_ == 5.5
-    assert learner.calibrate_threshold(
-        points, y, strategy="max_tpr", min_rate=1.0).threshold_ == 1.5
-    assert learner.calibrate_threshold(
-        points, y, strategy="max_tnr", min_rate=0.0).threshold_ == 1.5
-    assert learner.calibrate_threshold(
-        points, y, strategy="max_tnr", min_rate=1.0).threshold_ == 5.5
+    assert (
+        learner.calibrate_threshold(
+            points, y, strategy="max_tpr", min_rate=0.5
+        ).threshold_
+        == 5.5
+    )
+    assert (
+        learner.calibrate_threshold(
+            points, y, strategy="max_tpr", min_rate=1.0
+        ).threshold_
+        == 1.5
+    )
+    assert (
+        learner.calibrate_threshold(
+            points, y, strategy="max_tnr", min_rate=0.0
+        ).threshold_
+        == 1.5
+    )
+    assert (
+        learner.calibrate_threshold(
+            points, y, strategy="max_tnr", min_rate=1.0
+        ).threshold_
+        == 5.5
+    )
     # Accepting {1} or {1, 2, 4} both get 2 of 3 right: the smaller threshold wins.
     tie = FixedPairs().fit(points[[0, 2, 3]], [1, -1, 1])
     assert tie.threshold_ == 1.5
@@ -596,10 +651,14 @@ def test_calibrate_threshold_exact_values():
 
 def test_fit_calibration_params(rng):
     points, y = _pairs_with_labels(rng, 30)
-    fitted = FixedPairs().fit(points, y, calibration_params={
-        "strategy": "max_tpr", "min_rate": 0.7})
-    expected = FixedPairs().fit(points, y).calibrate_threshold(
-        points, y, strategy="max_tpr", min_rate=0.7)
+    fitted = FixedPairs().fit(
+        points, y, calibration_params={"strategy": "max_tpr", "min_rate": 0.7}
+    )
+    expected = (
+        FixedPairs()
+        .fit(points, y)
+        .calibrate_threshold(points, y, strategy="max_tpr", min_rate=0.7)
+    )
     assert fitted.threshold_ == expected.threshold_
 
 
@@ -628,8 +687,9 @@ def test_rate_strategies_need_both_labels(rng):
     points, _ = _pairs_with_labels(rng, 10)
     learner = FixedPairs().fit(points, np.ones(10))
     with pytest.raises(ValueError, match="needs both similar and dissimilar"):
-        learner.calibrate_threshold(points, np.ones(10), strategy="max_tpr",
-                                    min_rate=0.5)
+        learner.calibrate_threshold(
+            points, np.ones(10), strategy="max_tpr", min_rate=0.5
+        )
 
 
 # Triplets and quadruplets
@@ -672,7 +732,8 @@ def test_quadruplets_against_brute_force(X, L, rng):
     assert learner.score(quadruplets) == np.mean(np.array(expected_labels) == 1)
     weights = rng.rand(50)
     assert learner.score(quadruplets, np.ones(50), sample_weight=weights) == (
-        pytest.approx(np.average(np.array(expected_labels) == 1, weights=weights)))
+        pytest.approx(np.average(np.array(expected_labels) == 1, weights=weights))
+    )
 
 
 def test_quadruplet_tie_is_negative():

@@ -87,7 +87,8 @@ def test_same_length_cuts_the_longer_list(labels):
     n_positive = len(_all_pairs(labels, same=True))
     with pytest.warns(UserWarning):
         a, b, c, d = Constraints(labels).positive_negative_pairs(
-            100, same_length=True, random_state=0)
+            100, same_length=True, random_state=0
+        )
     assert len(a) == len(b) == len(c) == len(d) == n_positive
 
 
@@ -163,8 +164,9 @@ def test_chunks_are_reproducible_and_random(labels):
 def test_chunks_use_every_class_when_all_points_are_needed(labels):
     # Capacities with chunks of 2: 3 + 2 + 2 = 7, the most there can be.
     chunks = Constraints(labels).chunks(7, 2, random_state=0)
-    per_class = [len(np.unique(chunks[(labels == c) & (chunks >= 0)]))
-                 for c in range(3)]
+    per_class = [
+        len(np.unique(chunks[(labels == c) & (chunks >= 0)])) for c in range(3)
+    ]
     assert per_class == [3, 2, 2]
 
 

@@ -21,8 +21,10 @@ def class_separation(X, labels):
     classes = np.unique(labels)
     for label in classes:
         inside, outside = X[labels == label], X[labels != label]
-        ratio += pairwise_distances(inside).mean() / pairwise_distances(
-            inside, outside).mean()
+        ratio += (
+            pairwise_distances(inside).mean()
+            / pairwise_distances(inside, outside).mean()
+        )
     return ratio / classes.shape[0]
 
 
@@ -34,8 +36,9 @@ def iris():
 def test_equals_inverse_covariance(iris):
     X, _ = iris
     covariance = Covariance().fit(X)
-    assert_allclose(covariance.get_mahalanobis_matrix(), np.linalg.inv(np.cov(X.T)),
-                    rtol=1e-8)
+    assert_allclose(
+        covariance.get_mahalanobis_matrix(), np.linalg.inv(np.cov(X.T)), rtol=1e-8
+    )
     # The symmetric square root.
     assert_allclose(covariance.components_, covariance.components_.T, atol=1e-12)
 
@@ -43,8 +46,9 @@ def test_equals_inverse_covariance(iris):
 def test_whitens_and_is_psd(iris):
     X, _ = iris
     covariance = Covariance().fit(X)
-    assert_allclose(np.cov(covariance.transform(X), rowvar=False), np.eye(4),
-                    atol=1e-10)
+    assert_allclose(
+        np.cov(covariance.transform(X), rowvar=False), np.eye(4), atol=1e-10
+    )
     assert np.linalg.eigvalsh(covariance.get_mahalanobis_matrix()).min() > 0
 
 
@@ -52,8 +56,7 @@ def test_iris_class_separation_matches_metric_learn(iris):
     # metric-learn's deterministic reference value (its TestCovariance.test_iris).
     X, y = iris
     covariance = Covariance().fit(X)
-    assert_allclose(class_separation(covariance.transform(X), y), 0.72981476,
-                    rtol=1e-8)
+    assert_allclose(class_separation(covariance.transform(X), y), 0.72981476, rtol=1e-8)
 
 
 def test_singular_covariance_gives_pseudo_inverse(iris):
@@ -74,8 +77,12 @@ def test_digits_constant_columns_get_zero_weight():
     assert_array_equal(covariance.components_[:, constant], 0.0)
     assert_array_equal(covariance.components_[constant], 0.0)
     C = np.cov(X[:, ~constant], rowvar=False)
-    assert_allclose(covariance.get_mahalanobis_matrix()[np.ix_(~constant, ~constant)],
-                    np.linalg.inv(C), rtol=1e-6, atol=1e-10)
+    assert_allclose(
+        covariance.get_mahalanobis_matrix()[np.ix_(~constant, ~constant)],
+        np.linalg.inv(C),
+        rtol=1e-6,
+        atol=1e-10,
+    )
 
 
 def test_constant_data_gives_zero_map():
@@ -89,21 +96,27 @@ def test_mahalanobis_api_and_dtypes(iris):
     assert_allclose(covariance.transform(X), X @ covariance.components_.T)
     pairs = np.stack([X[:10], X[50:60]], axis=1)
     embedded = covariance.transform(X)
-    assert_allclose(covariance.pair_distance(pairs),
-                    np.linalg.norm(embedded[:10] - embedded[50:60], axis=1))
+    assert_allclose(
+        covariance.pair_distance(pairs),
+        np.linalg.norm(embedded[:10] - embedded[50:60], axis=1),
+    )
     metric = covariance.get_metric()
     assert_allclose([metric(a, b) for a, b in pairs], covariance.pair_distance(pairs))
     assert covariance.transform(X.astype(np.float32)).dtype == np.float32
     # Fitting on float32 computes in float64.
-    assert_allclose(Covariance().fit(X.astype(np.float32)).components_,
-                    covariance.components_, rtol=1e-5)
+    assert_allclose(
+        Covariance().fit(X.astype(np.float32)).components_,
+        covariance.components_,
+        rtol=1e-5,
+    )
     assert covariance.components_.dtype == np.float64
 
 
 def test_y_is_ignored(iris):
     X, y = iris
-    assert_array_equal(Covariance().fit(X, y).components_,
-                       Covariance().fit(X).components_)
+    assert_array_equal(
+        Covariance().fit(X, y).components_, Covariance().fit(X).components_
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,12 @@ def _digit_pairs(n_train=600, n_constraints=1000, seed=0):
 
     def pairs(rows):
         a, b, c, d = Constraints(y[rows]).positive_negative_pairs(
-            n_constraints, random_state=seed)
+            n_constraints, random_state=seed
+        )
         idx = np.concatenate([np.column_stack((a, b)), np.column_stack((c, d))])
         lab = np.r_[np.ones(a.shape[0]), -np.ones(c.shape[0])]
         return rows[idx], lab
+
     return X, pairs(train), pairs(test)
 
 
@@ -56,8 +58,14 @@ def test_sweep_kernel_matches_numpy_twin(gamma):
 def test_constraints_satisfied_on_tiny_example():
     # With gamma=inf the bounds are hard: at convergence every similar pair
     # is within u and every dissimilar pair beyond l.
-    pairs = np.array([[[0.0, 0.0], [1.0, 0.2]], [[0.0, 1.0], [1.0, 1.2]],
-                      [[0.0, 0.0], [0.1, 1.0]], [[1.0, 0.0], [1.1, 1.0]]])
+    pairs = np.array(
+        [
+            [[0.0, 0.0], [1.0, 0.2]],
+            [[0.0, 1.0], [1.0, 1.2]],
+            [[0.0, 0.0], [0.1, 1.0]],
+            [[1.0, 0.0], [1.1, 1.0]],
+        ]
+    )
     y = [1, 1, -1, -1]
     itml = ITML(gamma=np.inf, max_iter=5000, tol=1e-9).fit(pairs, y, bounds=[0.5, 2.0])
     d = itml.pair_distance(pairs)
@@ -75,8 +83,9 @@ def test_metric_is_psd_and_api_consistent():
     assert_allclose(itml.transform(X), X @ itml.components_.T)
     pairs = np.stack([X[:10], X[10:20]], axis=1)
     d = itml.pair_distance(pairs)
-    assert_allclose(d, np.linalg.norm(itml.transform(X[:10]) - itml.transform(X[10:20]),
-                                      axis=1))
+    assert_allclose(
+        d, np.linalg.norm(itml.transform(X[:10]) - itml.transform(X[10:20]), axis=1)
+    )
     metric = itml.get_metric()
     assert_allclose([metric(a, b) for a, b in pairs], d)
     assert itml.bounds_.shape == (2,) and itml.bounds_[0] < itml.bounds_[1]
@@ -136,8 +145,11 @@ def test_clone_pickle_grid_search_on_pairs():
 
 def test_pipeline_knn_grid_search():
     X, y = load_iris(return_X_y=True)
-    pipe = make_pipeline(StandardScaler(), ITML_Supervised(max_iter=30, random_state=0),
-                         KNeighborsClassifier(3))
+    pipe = make_pipeline(
+        StandardScaler(),
+        ITML_Supervised(max_iter=30, random_state=0),
+        KNeighborsClassifier(3),
+    )
     grid = GridSearchCV(pipe, {"itml_supervised__gamma": [0.5, 1.0]}, cv=3)
     with pytest.warns(ConvergenceWarning):
         grid.fit(X, y)

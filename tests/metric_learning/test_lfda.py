@@ -25,8 +25,10 @@ def class_separation(X, labels):
     classes = np.unique(labels)
     for label in classes:
         inside, outside = X[labels == label], X[labels != label]
-        ratio += pairwise_distances(inside).mean() / pairwise_distances(
-            inside, outside).mean()
+        ratio += (
+            pairwise_distances(inside).mean()
+            / pairwise_distances(inside, outside).mean()
+        )
     return ratio / classes.shape[0]
 
 
@@ -73,8 +75,9 @@ def dense_lfda(X, y, k, n_components, embedding_type):
 
 def assert_rows_equal_up_to_sign(actual, expected, rtol=1e-6):
     signs = np.sign(np.sum(actual * expected, axis=1))
-    assert_allclose(actual * signs[:, None], expected, rtol=rtol,
-                    atol=rtol * np.abs(expected).max())
+    assert_allclose(
+        actual * signs[:, None], expected, rtol=rtol, atol=rtol * np.abs(expected).max()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +159,7 @@ def test_digits_with_constant_columns():
         assert lfda.components_.dtype == np.float64
         assert_array_equal(lfda.components_[:, constant], 0.0)
     # Rows past the rank of the data are padding zeros.
-    assert_array_equal(lfda.components_[-int(constant.sum()):], 0.0)
+    assert_array_equal(lfda.components_[-int(constant.sum()) :], 0.0)
     # Far better than chance (0.1) on held-out digits.
     X_all, y_all = load_digits(return_X_y=True)
     embedded = LFDA(k=7).fit(X, y)
@@ -170,8 +173,11 @@ def test_weighted_components_and_eigenvalues(iris):
     assert np.all(np.diff(lfda.eigenvalues_) <= 0)
     # Weighted rows are the plain rows scaled by sqrt(eigenvalue).
     plain = LFDA(k=5, embedding_type="plain").fit(X, y)
-    assert_allclose(lfda.components_, plain.components_
-                    * np.sqrt(plain.eigenvalues_)[:, None], rtol=1e-8)
+    assert_allclose(
+        lfda.components_,
+        plain.components_ * np.sqrt(plain.eigenvalues_)[:, None],
+        rtol=1e-8,
+    )
     ortho = LFDA(k=5, embedding_type="orthonormalized").fit(X, y).components_
     assert_allclose(ortho @ ortho.T, np.eye(4), atol=1e-10)
 
@@ -192,8 +198,10 @@ def test_mahalanobis_api(iris):
     assert np.linalg.eigvalsh(M).min() > -1e-8 * np.abs(M).max()
     pairs = np.stack([X[:10], X[10:20]], axis=1)
     embedded = lfda.transform(X)
-    assert_allclose(lfda.pair_distance(pairs),
-                    np.linalg.norm(embedded[:10] - embedded[10:20], axis=1))
+    assert_allclose(
+        lfda.pair_distance(pairs),
+        np.linalg.norm(embedded[:10] - embedded[10:20], axis=1),
+    )
     metric = lfda.get_metric()
     assert_allclose([metric(a, b) for a, b in pairs], lfda.pair_distance(pairs))
     assert lfda.transform(X.astype(np.float32)).dtype == np.float32
@@ -202,20 +210,26 @@ def test_mahalanobis_api(iris):
 def test_index_pairs_with_preprocessor(iris):
     X, y = iris
     lfda = LFDA(k=3, preprocessor=X).fit(X, y)
-    assert_allclose(lfda.pair_distance([[0, 1], [2, 50]]),
-                    lfda.pair_distance(np.stack([X[[0, 2]], X[[1, 50]]], axis=1)))
+    assert_allclose(
+        lfda.pair_distance([[0, 1], [2, 50]]),
+        lfda.pair_distance(np.stack([X[[0, 2]], X[[1, 50]]], axis=1)),
+    )
 
 
 def test_n_jobs_gives_the_same_result(iris):
     X, y = iris
-    assert_allclose(LFDA(n_jobs=1).fit(X, y).components_,
-                    LFDA(n_jobs=2).fit(X, y).components_, rtol=1e-10)
+    assert_allclose(
+        LFDA(n_jobs=1).fit(X, y).components_,
+        LFDA(n_jobs=2).fit(X, y).components_,
+        rtol=1e-10,
+    )
 
 
 def test_duplicates_and_singleton_class_stay_finite():
     rng = np.random.RandomState(0)
-    X = np.vstack([np.repeat(rng.randn(2, 3), 6, axis=0), rng.randn(10, 3),
-                   rng.randn(1, 3)])
+    X = np.vstack(
+        [np.repeat(rng.randn(2, 3), 6, axis=0), rng.randn(10, 3), rng.randn(1, 3)]
+    )
     y = np.array([0] * 12 + [1] * 10 + [2])
     lfda = LFDA().fit(X, y)
     assert np.all(np.isfinite(lfda.components_))
@@ -231,14 +245,18 @@ def test_class_constant_direction_is_regularised():
     assert np.all(np.isfinite(lfda.components_))
     Z = lfda.transform(X)
     assert np.abs(Z[y == 0, 0].mean() - Z[y == 1, 0].mean()) > 10 * Z[:, 0].std(
-        where=y == 0)
+        where=y == 0
+    )
 
 
 def test_pipeline_grid_search(iris):
     X, y = iris
     pipe = make_pipeline(StandardScaler(), LFDA(), KNeighborsClassifier(3))
-    grid = GridSearchCV(pipe, {"lfda__n_components": [2, 3],
-                               "lfda__embedding_type": ["weighted", "plain"]}, cv=3)
+    grid = GridSearchCV(
+        pipe,
+        {"lfda__n_components": [2, 3], "lfda__embedding_type": ["weighted", "plain"]},
+        cv=3,
+    )
     grid.fit(X, y)
     assert grid.best_score_ > 0.9
 

@@ -41,8 +41,9 @@ def _brute_objective(X, y, components, n_neighbors, regularization):
 
 
 def _problem(X, y, components, n_neighbors=3, regularization=0.5):
-    problem = _LMNNProblem(X, y, _target_neighbors(X, y, n_neighbors, 1),
-                           regularization, 1)
+    problem = _LMNNProblem(
+        X, y, _target_neighbors(X, y, n_neighbors, 1), regularization, 1
+    )
     problem.refresh(components)
     return problem
 
@@ -52,8 +53,10 @@ def _class_separation(X, y):
     ratio = 0.0
     for label in np.unique(y):
         inside, outside = X[y == label], X[y != label]
-        ratio += (pairwise_distances(inside).mean()
-                  / pairwise_distances(inside, outside).mean())
+        ratio += (
+            pairwise_distances(inside).mean()
+            / pairwise_distances(inside, outside).mean()
+        )
     return ratio / np.unique(y).shape[0]
 
 
@@ -87,8 +90,9 @@ def test_objective_matches_definition(wine, regularization, n_components):
     components = np.random.default_rng(0).standard_normal((n_components, 13)) * 0.4
     problem = _problem(X, y, components, regularization=regularization)
     loss, _ = problem.loss_grad(components.ravel())
-    assert_allclose(loss, _brute_objective(X, y, components, 3, regularization),
-                    rtol=1e-10)
+    assert_allclose(
+        loss, _brute_objective(X, y, components, 3, regularization), rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -106,8 +110,9 @@ def test_gradient_matches_finite_differences(wine, seed):
     for k in range(flat.size):
         shift = np.zeros_like(flat)
         shift[k] = step
-        numeric[k] = (problem.loss_grad(flat + shift)[0]
-                      - problem.loss_grad(flat - shift)[0]) / (2 * step)
+        numeric[k] = (
+            problem.loss_grad(flat + shift)[0] - problem.loss_grad(flat - shift)[0]
+        ) / (2 * step)
     assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-5 * np.abs(numeric).max())
     # scipy's forward differences as a second, independent opinion.
     forward = approx_fprime(flat, lambda v: problem.loss_grad(v)[0], 1e-7)
@@ -122,7 +127,7 @@ def test_refresh_finds_every_candidate_and_reports_misses(wine):
     sq = pairwise_distances(Z, metric="sqeuclidean")
     targets = problem.targets
     farthest = np.take_along_axis(sq, targets, axis=1).max(axis=1)
-    radius = (farthest + 1.0) * _CANDIDATE_SLACK ** 2
+    radius = (farthest + 1.0) * _CANDIDATE_SLACK**2
     expected = np.argwhere((sq < radius[:, None]) & (y[:, None] != y[None, :]))
     assert_array_equal(problem.pair_codes, expected[:, 0] * X.shape[0] + expected[:, 1])
     # At the same L the set is complete; far away it is not.
@@ -143,8 +148,9 @@ def test_kernels_match_numpy_twins(wine, dtype):
     weights = np.empty(problem.indices.shape[0])
     losses = np.empty(n)
     n_active = np.empty(n, dtype=np.int64)
-    kl.pair_weights(Z, problem.indptr, problem.indices, 3, 0.3, 0.7, weights, losses,
-                    n_active)
+    kl.pair_weights(
+        Z, problem.indptr, problem.indices, 3, 0.3, 0.7, weights, losses, n_active
+    )
     expected = kl.pair_weights_numpy(Z, problem.indptr, problem.indices, 3, 0.3, 0.7)
     assert_allclose(weights, expected[0])
     assert_allclose(losses, expected[1], rtol=1e-10)
@@ -152,11 +158,22 @@ def test_kernels_match_numpy_twins(wine, dtype):
     assert n_active.sum() > 0
 
     out = np.empty(Z.shape)
-    kl.embedded_gradient(Z, problem.indptr, problem.indices, weights,
-                         problem.t_indptr, problem.t_indices, problem.t_order, out)
-    assert_allclose(out, kl.embedded_gradient_numpy(Z, problem.indptr,
-                                                    problem.indices, weights),
-                    rtol=1e-9, atol=1e-9)
+    kl.embedded_gradient(
+        Z,
+        problem.indptr,
+        problem.indices,
+        weights,
+        problem.t_indptr,
+        problem.t_indices,
+        problem.t_order,
+        out,
+    )
+    assert_allclose(
+        out,
+        kl.embedded_gradient_numpy(Z, problem.indptr, problem.indices, weights),
+        rtol=1e-9,
+        atol=1e-9,
+    )
 
 
 # Fitting
@@ -171,8 +188,9 @@ def test_fit_exact_at_the_end_and_improves(wine, solver):
     assert lmnn.objective_[-1] < 0.5 * lmnn.objective_[0]
     # The last value was computed over an impostor set that a fresh search at
     # the final L found complete, so it is LMNN's true objective.
-    assert_allclose(lmnn.objective_[-1],
-                    _brute_objective(X, y, lmnn.components_, 3, 0.5), rtol=1e-9)
+    assert_allclose(
+        lmnn.objective_[-1], _brute_objective(X, y, lmnn.components_, 3, 0.5), rtol=1e-9
+    )
 
 
 def test_iris_class_separation():
@@ -187,7 +205,8 @@ def test_iris_class_separation():
 def test_digits_subset_beats_euclidean_and_handles_constant_features():
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
-        X[:1000], y[:1000], test_size=0.3, stratify=y[:1000], random_state=0)
+        X[:1000], y[:1000], test_size=0.3, stratify=y[:1000], random_state=0
+    )
     # Constant pixels become columns of zeros.
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
@@ -195,7 +214,8 @@ def test_digits_subset_beats_euclidean_and_handles_constant_features():
     assert np.all(np.isfinite(lmnn.components_))
     knn = KNeighborsClassifier(3)
     learned = knn.fit(lmnn.transform(X_train), y_train).score(
-        lmnn.transform(X_test), y_test)
+        lmnn.transform(X_test), y_test
+    )
     euclidean = knn.fit(X_train, y_train).score(X_test, y_test)
     assert learned >= euclidean + 0.01
 
@@ -216,8 +236,9 @@ def test_mahalanobis_api(wine):
     assert_allclose([metric(a, b) for a, b in pairs], expected)
     # Index pairs through the preprocessor.
     indexed = LMNN(max_iter=50, preprocessor=X).fit(X, y)
-    assert_allclose(indexed.pair_distance(np.c_[np.arange(10), np.arange(10, 20)]),
-                    expected)
+    assert_allclose(
+        indexed.pair_distance(np.c_[np.arange(10), np.arange(10, 20)]), expected
+    )
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -300,12 +321,15 @@ def test_too_few_samples_per_class():
     LMNN(n_neighbors=2, max_iter=5).fit(X, y)
 
 
-@pytest.mark.parametrize("X, y, match", [
-    (np.ones((6, 2)), np.zeros(6), "at least 2 classes"),
-    (np.array([[np.nan, 1.0]] * 8), [0, 1] * 4, "NaN"),
-    (np.array([[np.inf, 1.0]] * 8), [0, 1] * 4, "infinity"),
-    (np.ones((8, 2)), [0, 1] * 3, "inconsistent numbers of samples"),
-])
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.ones((6, 2)), np.zeros(6), "at least 2 classes"),
+        (np.array([[np.nan, 1.0]] * 8), [0, 1] * 4, "NaN"),
+        (np.array([[np.inf, 1.0]] * 8), [0, 1] * 4, "infinity"),
+        (np.ones((8, 2)), [0, 1] * 3, "inconsistent numbers of samples"),
+    ],
+)
 def test_bad_input(X, y, match):
     with pytest.raises(ValueError, match=match):
         LMNN(n_neighbors=1).fit(X, y)
@@ -355,10 +379,12 @@ def test_streamed_objective_equals_active_set_and_definition(wine, seed):
     problem.dense = True
     streamed_loss, streamed_gradient = problem.loss_grad(components.ravel())
     assert_allclose(streamed_loss, loss, rtol=1e-12)
-    assert_allclose(streamed_loss, _brute_objective(X, y, components, 3, 0.3),
-                    rtol=1e-10)
-    assert_allclose(streamed_gradient, gradient, rtol=1e-10,
-                    atol=1e-12 * np.abs(gradient).max())
+    assert_allclose(
+        streamed_loss, _brute_objective(X, y, components, 3, 0.3), rtol=1e-10
+    )
+    assert_allclose(
+        streamed_gradient, gradient, rtol=1e-10, atol=1e-12 * np.abs(gradient).max()
+    )
     assert problem.n_active == n_active > 0
 
 
@@ -372,8 +398,9 @@ def test_streamed_kernel_layout_does_not_change_the_result(wine):
         result = kl.lmnn_dense_chunks(Z, y, targets, 0.5, 0.5, chunk_rows, n_groups)
         assert_allclose(result[0], reference[0], rtol=1e-12)
         assert_array_equal(result[1], reference[1])
-        assert_allclose(result[2], reference[2], rtol=1e-10,
-                        atol=1e-12 * np.abs(reference[2]).max())
+        assert_allclose(
+            result[2], reference[2], rtol=1e-10, atol=1e-12 * np.abs(reference[2]).max()
+        )
 
 
 def test_refresh_streams_when_candidates_are_too_many(wine, monkeypatch):
@@ -387,7 +414,7 @@ def test_refresh_streams_when_candidates_are_too_many(wine, monkeypatch):
     targets = problem.targets
     sq = pairwise_distances(Z, metric="sqeuclidean")
     farthest = sq[np.arange(len(y))[:, None], targets].max(axis=1)
-    radius = (farthest + 1.0) * _CANDIDATE_SLACK ** 2
+    radius = (farthest + 1.0) * _CANDIDATE_SLACK**2
     expected = int(((sq < radius[:, None]) & (y[:, None] != y[None, :])).sum())
     assert problem.n_candidates == expected
 
@@ -414,7 +441,8 @@ def test_fit_with_the_streamed_objective(wine, monkeypatch):
     for model in (stored, streamed):
         assert model.objective_[-1] < model.objective_[0]
     assert abs(streamed.objective_[-1] - stored.objective_[-1]) < (
-        0.05 * stored.objective_[-1])
+        0.05 * stored.objective_[-1]
+    )
     final = _brute_objective(X, y, streamed.components_, 3, 0.5)
     assert_allclose(streamed.objective_[-1], final, rtol=1e-10)
     for model in (stored, streamed):

@@ -48,11 +48,13 @@ def _np_loss_coefficients(Z, quadruplets, weights):
     residual = np.where(d_ab > d_cd, d_ab - d_cd, 0.0)
     coefficients = np.zeros((quadruplets.shape[0], 2))
     violated = residual > 0
-    coefficients[violated, 0] = 2 * weights[violated] * residual[violated] / d_ab[
-        violated]
+    coefficients[violated, 0] = (
+        2 * weights[violated] * residual[violated] / d_ab[violated]
+    )
     positive = violated & (d_cd > 0)
-    coefficients[positive, 1] = -2 * weights[positive] * residual[positive] / d_cd[
-        positive]
+    coefficients[positive, 1] = (
+        -2 * weights[positive] * residual[positive] / d_cd[positive]
+    )
     return np.sum(weights * residual**2), coefficients
 
 
@@ -75,8 +77,12 @@ def _np_objective(L, X, quadruplets, weights, prior_inverse, prior_logdet):
     d_ab = np.sqrt(np.einsum("ij,jk,ik->i", v_ab, M, v_ab))
     d_cd = np.sqrt(np.einsum("ij,jk,ik->i", v_cd, M, v_cd))
     loss = np.sum(weights * np.maximum(d_ab - d_cd, 0) ** 2)
-    divergence = (np.trace(M @ prior_inverse) - np.linalg.slogdet(M)[1]
-                  + prior_logdet - X.shape[1])
+    divergence = (
+        np.trace(M @ prior_inverse)
+        - np.linalg.slogdet(M)[1]
+        + prior_logdet
+        - X.shape[1]
+    )
     return loss + divergence
 
 
@@ -98,8 +104,9 @@ def test_kernels_match_numpy_twins(dtype):
 
     out = np.zeros(X.shape)
     quadruplet_laplacian_product(X, quadruplets, coefficients, out)
-    assert_allclose(out, _np_laplacian_product(X, quadruplets, coefficients),
-                    rtol=rtol, atol=1e-10)
+    assert_allclose(
+        out, _np_laplacian_product(X, quadruplets, coefficients), rtol=rtol, atol=1e-10
+    )
 
 
 def test_objective_matches_metric_space_formula_and_gradient():
@@ -112,21 +119,27 @@ def test_objective_matches_metric_space_formula_and_gradient():
     prior = A @ A.T + np.eye(4)
     prior_inverse = np.linalg.inv(prior)
     prior_logdet = np.linalg.slogdet(prior)[1]
-    objective = _LSMLObjective(X, quadruplets, weights, prior_inverse, prior_logdet,
-                               n_threads=1)
+    objective = _LSMLObjective(
+        X, quadruplets, weights, prior_inverse, prior_logdet, n_threads=1
+    )
     L = np.eye(4) + 0.3 * rng.randn(4, 4)
     value, _ = objective(L.ravel())
-    assert_allclose(value, _np_objective(L, X, quadruplets, weights, prior_inverse,
-                                         prior_logdet), rtol=1e-10)
+    assert_allclose(
+        value,
+        _np_objective(L, X, quadruplets, weights, prior_inverse, prior_logdet),
+        rtol=1e-10,
+    )
     # Some quadruplets are violated, so the loss part of the gradient is tested.
     assert objective.comparison_loss(L)[0] > 0
-    error = check_grad(lambda x: objective(x)[0], lambda x: objective(x)[1],
-                       L.ravel(), epsilon=1e-7)
+    error = check_grad(
+        lambda x: objective(x)[0], lambda x: objective(x)[1], L.ravel(), epsilon=1e-7
+    )
     assert error < 1e-5 * max(1.0, np.linalg.norm(objective(L.ravel())[1]))
     # The LogDet divergence of the prior to itself is zero.
     L0 = np.linalg.cholesky(prior).T
-    assert_allclose(objective(L0.ravel())[0], objective.comparison_loss(L0)[0],
-                    atol=1e-10)
+    assert_allclose(
+        objective(L0.ravel())[0], objective.comparison_loss(L0)[0], atol=1e-10
+    )
 
 
 def test_fit_decreases_objective_and_orders_training_quadruplets():
@@ -175,16 +188,14 @@ def test_points_and_indices_give_the_same_fit_and_predictions():
     quadruplets = _quadruplets(y, 200)
     by_index = LSML(preprocessor=X).fit(quadruplets)
     by_points = LSML().fit(X[quadruplets])
-    assert_allclose(by_index.components_, by_points.components_, rtol=1e-7,
-                    atol=1e-9)
+    assert_allclose(by_index.components_, by_points.components_, rtol=1e-7, atol=1e-9)
     predictions = by_index.predict(quadruplets)
     assert set(np.unique(predictions)) <= {-1, 1}
     assert_array_equal(predictions, by_points.predict(X[quadruplets]))
     swapped = quadruplets[:, [2, 3, 0, 1]]
     assert_array_equal(by_index.predict(swapped)[predictions == 1], -1)
     y_true = np.where(np.arange(200) % 2 == 0, 1, -1)
-    assert_allclose(by_index.score(quadruplets, y_true),
-                    np.mean(predictions == y_true))
+    assert_allclose(by_index.score(quadruplets, y_true), np.mean(predictions == y_true))
 
 
 def test_mahalanobis_api_consistency():
@@ -192,8 +203,9 @@ def test_mahalanobis_api_consistency():
     lsml = LSML(preprocessor=X).fit(_quadruplets(y, 200))
     assert_allclose(lsml.transform(X), X @ lsml.components_.T)
     pairs = np.array([[0, 60], [10, 140], [3, 4]])
-    expected = np.linalg.norm(lsml.transform(X[pairs[:, 0]])
-                              - lsml.transform(X[pairs[:, 1]]), axis=1)
+    expected = np.linalg.norm(
+        lsml.transform(X[pairs[:, 0]]) - lsml.transform(X[pairs[:, 1]]), axis=1
+    )
     assert_allclose(lsml.pair_distance(pairs), expected)
     metric = lsml.get_metric()
     assert_allclose([metric(X[i], X[j]) for i, j in pairs], expected)
@@ -206,15 +218,20 @@ def test_weights():
     X, y = _iris()
     quadruplets = _quadruplets(y, 120)
     uniform = LSML(preprocessor=X).fit(quadruplets)
-    assert_allclose(LSML(preprocessor=X).fit(quadruplets, np.full(120, 7.0))
-                    .components_, uniform.components_)
+    assert_allclose(
+        LSML(preprocessor=X).fit(quadruplets, np.full(120, 7.0)).components_,
+        uniform.components_,
+    )
     # A zero weight removes a quadruplet.
     weights = np.ones(120)
     weights[:40] = 0.0
     dropped = LSML(preprocessor=X).fit(quadruplets, weights)
-    assert_allclose(dropped.components_,
-                    LSML(preprocessor=X).fit(quadruplets[40:]).components_,
-                    rtol=1e-6, atol=1e-8)
+    assert_allclose(
+        dropped.components_,
+        LSML(preprocessor=X).fit(quadruplets[40:]).components_,
+        rtol=1e-6,
+        atol=1e-8,
+    )
     original = weights.copy()
     LSML(preprocessor=X).fit(quadruplets, weights)
     assert_array_equal(weights, original)
@@ -289,8 +306,9 @@ def test_clone_pickle_and_grid_search_on_quadruplets():
     assert np.isfinite(grid.best_score_)
     fitted = clone(lsml).fit(quadruplets)
     restored = pickle.loads(pickle.dumps(fitted))
-    assert_allclose(restored.decision_function(quadruplets),
-                    fitted.decision_function(quadruplets))
+    assert_allclose(
+        restored.decision_function(quadruplets), fitted.decision_function(quadruplets)
+    )
 
 
 def test_supervised_reproducible_and_accurate():
@@ -299,8 +317,9 @@ def test_supervised_reproducible_and_accurate():
     second = LSML_Supervised(random_state=0).fit(X, y)
     assert_allclose(first.components_, second.components_)
     assert first.components_.shape == (4, 4)
-    pipe = make_pipeline(StandardScaler(), LSML_Supervised(random_state=0),
-                         KNeighborsClassifier(3))
+    pipe = make_pipeline(
+        StandardScaler(), LSML_Supervised(random_state=0), KNeighborsClassifier(3)
+    )
     grid = GridSearchCV(pipe, {"lsml_supervised__n_constraints": [100, 200]}, cv=3)
     assert grid.fit(X, y).best_score_ > 0.9
 
@@ -328,8 +347,7 @@ def test_supervised_constraints():
 def test_supervised_preprocessor_enables_index_pairs():
     X, y = _iris()
     lsml = LSML_Supervised(preprocessor=X, random_state=0).fit(X, y)
-    assert_allclose(lsml.pair_distance([[0, 50]]),
-                    lsml.pair_distance(X[[[0, 50]]]))
+    assert_allclose(lsml.pair_distance([[0, 50]]), lsml.pair_distance(X[[[0, 50]]]))
 
 
 def test_verbose_prints_progress(capsys):

@@ -23,7 +23,8 @@ MLKR_CODE = ks.MLKR_OBJECTIVE
 # Short fits stop at max_iter on purpose; the tests that are about the warning
 # catch it with pytest.warns.
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:MLKR did not converge:sklearn.exceptions.ConvergenceWarning")
+    "ignore:MLKR did not converge:sklearn.exceptions.ConvergenceWarning"
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +46,9 @@ def _random_problem(n_samples=60, n_features=5, n_components=3, seed=0):
 def _loss_grad(X, y, L, n_threads=2):
     labels = np.zeros(X.shape[0], dtype=np.int64)
     with parallel_section(n_threads, limit_blas=True):
-        return ks.softmax_loss_grad(X, L, labels, np.asarray(y, dtype=np.float64),
-                                    MLKR_CODE)
+        return ks.softmax_loss_grad(
+            X, L, labels, np.asarray(y, dtype=np.float64), MLKR_CODE
+        )
 
 
 def _nadaraya_watson(X, y, L):
@@ -69,8 +71,7 @@ def test_kernel_matches_numpy_twin(scale):
     X, y, L = _random_problem(n_samples=80, n_features=6, n_components=4)
     L = scale * L
     loss, grad, y_hat = _loss_grad(X, y, L)
-    loss_ref, grad_ref, y_hat_ref = ks.softmax_loss_grad_numpy(X, L, None, y,
-                                                               MLKR_CODE)
+    loss_ref, grad_ref, y_hat_ref = ks.softmax_loss_grad_numpy(X, L, None, y, MLKR_CODE)
     assert_allclose(loss, loss_ref, rtol=1e-11)
     assert_allclose(grad, grad_ref, rtol=1e-9, atol=1e-11 * np.abs(grad_ref).max())
     assert_allclose(y_hat, y_hat_ref, rtol=1e-11, atol=1e-13)
@@ -122,8 +123,9 @@ def test_gradient_matches_metric_learn_formula():
     W_sym = W + W.T
     np.fill_diagonal(W_sym, -W.sum(axis=0))
     expected = 4.0 * Z.T @ W_sym @ X
-    assert_allclose(_loss_grad(X, y, L)[1], expected, rtol=1e-9,
-                    atol=1e-12 * np.abs(expected).max())
+    assert_allclose(
+        _loss_grad(X, y, L)[1], expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max()
+    )
 
 
 # -------------------------------------------------------------------- fitting
@@ -135,8 +137,9 @@ def test_objective_decreases(diabetes):
     assert mlkr.objective_.shape == (mlkr.n_iter_ + 1,)
     assert np.all(np.diff(mlkr.objective_) <= 1e-9 * np.abs(mlkr.objective_[:-1]))
     assert mlkr.objective_[-1] < 0.8 * mlkr.objective_[0]
-    assert_allclose(mlkr.objective_[-1], _loss_grad(X, y, mlkr.components_)[0],
-                    rtol=1e-12)
+    assert_allclose(
+        mlkr.objective_[-1], _loss_grad(X, y, mlkr.components_)[0], rtol=1e-12
+    )
 
 
 def test_learns_the_relevant_feature():
@@ -162,8 +165,7 @@ def test_transform_and_metric_api(diabetes):
     M = mlkr.get_mahalanobis_matrix()
     assert np.linalg.eigvalsh(M).min() >= -1e-10 * np.abs(M).max()
     pairs = np.stack([X[:10], X[10:20]], axis=1)
-    expected = np.linalg.norm(mlkr.transform(X[:10]) - mlkr.transform(X[10:20]),
-                              axis=1)
+    expected = np.linalg.norm(mlkr.transform(X[:10]) - mlkr.transform(X[10:20]), axis=1)
     assert_allclose(mlkr.pair_distance(pairs), expected)
     metric = mlkr.get_metric()
     assert_allclose([metric(a, b) for a, b in pairs], expected)
@@ -172,8 +174,9 @@ def test_transform_and_metric_api(diabetes):
     assert tags.transformer_tags is not None and tags.target_tags.required
 
 
-@pytest.mark.parametrize("n_components, expected_start", [(None, "identity"),
-                                                           (2, "pca")])
+@pytest.mark.parametrize(
+    "n_components, expected_start", [(None, "identity"), (2, "pca")]
+)
 def test_auto_init_uses_pca_or_identity(diabetes, n_components, expected_start):
     X, y = diabetes
     mlkr = MLKR(n_components=n_components, max_iter=1, random_state=0).fit(X, y)
@@ -201,8 +204,9 @@ def test_constant_target_is_already_optimal(diabetes):
 
 def test_pipeline_grid_search(diabetes):
     X, y = diabetes
-    pipe = make_pipeline(StandardScaler(), MLKR(max_iter=10),
-                         KNeighborsRegressor(n_neighbors=5))
+    pipe = make_pipeline(
+        StandardScaler(), MLKR(max_iter=10), KNeighborsRegressor(n_neighbors=5)
+    )
     grid = GridSearchCV(pipe, {"mlkr__n_components": [2, 4]}, cv=3).fit(X, y)
     assert np.isfinite(grid.best_score_)
 

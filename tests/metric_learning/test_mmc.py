@@ -23,6 +23,7 @@ def test_dissimilar_constraint_holds_and_objective_decreases(diagonal):
     mmc.fit(X, y)
     # Rebuild the dissimilar pairs the same way the learner drew them.
     from sklearn_metric.metric_learning._itml import pairs_from_labels
+
     _, idx, sim = pairs_from_labels(clone(mmc), X, y)
     d = mmc.transform(X[idx[~sim, 0]]) - mmc.transform(X[idx[~sim, 1]])
     assert np.linalg.norm(d, axis=1).sum() >= 1 - 1e-8

@@ -23,7 +23,8 @@ NCA_CODE = ks.NCA_OBJECTIVE
 # Short fits stop at max_iter on purpose; the tests that are about the warning
 # catch it with pytest.warns.
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:NCA did not converge:sklearn.exceptions.ConvergenceWarning")
+    "ignore:NCA did not converge:sklearn.exceptions.ConvergenceWarning"
+)
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +107,12 @@ def test_kernel_layout_and_threads_do_not_change_the_result():
 
 
 def test_kernel_softmax_exponential_matches_math_exp():
-    shifted = np.concatenate([np.linspace(0.0, ks.SOFTMAX_CUTOFF, 5001),
-                              [ks.SOFTMAX_CUTOFF + 1e-9, 100.0, 1e4, np.inf]])
+    shifted = np.concatenate(
+        [
+            np.linspace(0.0, ks.SOFTMAX_CUTOFF, 5001),
+            [ks.SOFTMAX_CUTOFF + 1e-9, 100.0, 1e4, np.inf],
+        ]
+    )
     weights = np.empty_like(shifted)
     ks._softmax_weights(shifted, 0.0, weights, np.empty(shifted.shape[0], np.int64))
     expected = np.where(shifted <= ks.SOFTMAX_CUTOFF, np.exp(-shifted), 0.0)
@@ -166,16 +171,18 @@ def test_same_path_as_scikit_learn(iris):
     # Same objective, gradient, start and L-BFGS-B settings: the same map.
     X, y = iris
     ours = NCA(init="identity", max_iter=5, tol=1e-5).fit(X, y)
-    theirs = NeighborhoodComponentsAnalysis(init="identity", max_iter=5,
-                                            tol=1e-5).fit(X, y)
+    theirs = NeighborhoodComponentsAnalysis(init="identity", max_iter=5, tol=1e-5).fit(
+        X, y
+    )
     assert_allclose(ours.components_, theirs.components_, rtol=1e-6, atol=1e-8)
 
 
 def test_objective_at_least_as_good_as_scikit_learn(iris):
     X, y = iris
     ours = NCA(init="pca", max_iter=30, random_state=0).fit(X, y)
-    theirs = NeighborhoodComponentsAnalysis(init="pca", max_iter=30,
-                                            random_state=0).fit(X, y)
+    theirs = NeighborhoodComponentsAnalysis(
+        init="pca", max_iter=30, random_state=0
+    ).fit(X, y)
     loss_theirs = _loss_grad(X, y, theirs.components_)[0]
     assert ours.objective_[-1] <= loss_theirs + 1e-6 * abs(loss_theirs)
 
@@ -198,8 +205,9 @@ def test_objective_trace_decreases_and_iris_accuracy(iris):
     nca = NCA(max_iter=50).fit(X, y)
     assert nca.objective_.shape == (nca.n_iter_ + 1,)
     assert np.all(np.diff(nca.objective_) <= 1e-9 * np.abs(nca.objective_[:-1]))
-    assert_allclose(nca.objective_[-1], _loss_grad(X, y, nca.components_)[0],
-                    rtol=1e-12)
+    assert_allclose(
+        nca.objective_[-1], _loss_grad(X, y, nca.components_)[0], rtol=1e-12
+    )
     # The expected leave-one-out accuracy on iris exceeds 0.95.
     assert -nca.objective_[-1] / X.shape[0] > 0.95
     knn = KNeighborsClassifier(n_neighbors=1)
@@ -246,8 +254,9 @@ def test_constant_and_collinear_features():
 
 def test_pipeline_grid_search(iris):
     X, y = iris
-    pipe = make_pipeline(StandardScaler(), NCA(max_iter=10),
-                         KNeighborsClassifier(n_neighbors=3))
+    pipe = make_pipeline(
+        StandardScaler(), NCA(max_iter=10), KNeighborsClassifier(n_neighbors=3)
+    )
     grid = GridSearchCV(pipe, {"nca__n_components": [2, 4]}, cv=3).fit(X, y)
     assert grid.best_score_ > 0.9
 
@@ -332,8 +341,12 @@ def test_warm_start(iris):
 def test_callback_and_verbose(iris, capsys):
     X, y = iris
     seen = []
-    NCA(max_iter=5, tol=0.0, verbose=1,
-        callback=lambda L, n_iter: seen.append((L.shape, n_iter))).fit(X, y)
+    NCA(
+        max_iter=5,
+        tol=0.0,
+        verbose=1,
+        callback=lambda L, n_iter: seen.append((L.shape, n_iter)),
+    ).fit(X, y)
     assert [n for _, n in seen] == list(range(1, len(seen) + 1))
     assert all(shape == (4, 4) for shape, _ in seen)
     out = capsys.readouterr().out

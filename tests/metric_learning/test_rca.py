@@ -22,8 +22,10 @@ def class_separation(X, labels):
     classes = np.unique(labels)
     for label in classes:
         inside, outside = X[labels == label], X[labels != label]
-        ratio += pairwise_distances(inside).mean() / pairwise_distances(
-            inside, outside).mean()
+        ratio += (
+            pairwise_distances(inside).mean()
+            / pairwise_distances(inside, outside).mean()
+        )
     return ratio / classes.shape[0]
 
 
@@ -39,7 +41,7 @@ def within_chunk_covariance(X, chunks):
 
 def inverse_sqrt(matrix):
     values, vectors = np.linalg.eigh(matrix)
-    return vectors @ np.diag(values ** -0.5) @ vectors.T
+    return vectors @ np.diag(values**-0.5) @ vectors.T
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +55,9 @@ def chunked(iris):
     rng = np.random.RandomState(0)
     chunks = np.full(X.shape[0], -1)
     # 40 chunklets of 3 points of one class; 30 points in none.
-    order = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:40] for c in
-                            range(3)])
+    order = np.concatenate(
+        [rng.permutation(np.flatnonzero(y == c))[:40] for c in range(3)]
+    )
     chunks[order] = np.repeat(np.arange(40), 3)
     return X, chunks
 
@@ -102,8 +105,9 @@ def test_constant_feature_gets_zero_weight_and_no_nan(chunked):
     expected = np.zeros((5, 5))
     expected[:4, :4] = np.eye(4)
     assert_allclose(within, expected, atol=1e-10)
-    assert_allclose(rca.components_[:4, :4],
-                    RCA().fit(X[:, :4], chunks).components_, rtol=1e-8)
+    assert_allclose(
+        rca.components_[:4, :4], RCA().fit(X[:, :4], chunks).components_, rtol=1e-8
+    )
 
 
 def test_too_few_chunklets_are_regularised_with_a_warning(iris):
@@ -151,15 +155,15 @@ def test_random_state_reproducible(iris):
     X, y = iris
     first = RCA_Supervised(random_state=3).fit(X, y).components_
     assert_array_equal(RCA_Supervised(random_state=3).fit(X, y).components_, first)
-    assert not np.allclose(RCA_Supervised(random_state=4).fit(X, y).components_,
-                           first)
+    assert not np.allclose(RCA_Supervised(random_state=4).fit(X, y).components_, first)
 
 
 def test_iris_class_separation(iris):
     # metric-learn's own threshold for this fit.
     X, y = iris
-    rca = RCA_Supervised(n_components=2, n_chunks=30, chunk_size=2,
-                         random_state=0).fit(X, y)
+    rca = RCA_Supervised(n_components=2, n_chunks=30, chunk_size=2, random_state=0).fit(
+        X, y
+    )
     assert class_separation(rca.transform(X), y) < 0.29
 
 
@@ -171,8 +175,10 @@ def test_mahalanobis_api(chunked):
     assert np.linalg.eigvalsh(M).min() > -1e-10 * np.abs(M).max()
     pairs = np.stack([X[:10], X[20:30]], axis=1)
     embedded = rca.transform(X)
-    assert_allclose(rca.pair_distance(pairs),
-                    np.linalg.norm(embedded[:10] - embedded[20:30], axis=1))
+    assert_allclose(
+        rca.pair_distance(pairs),
+        np.linalg.norm(embedded[:10] - embedded[20:30], axis=1),
+    )
     metric = rca.get_metric()
     assert_allclose([metric(a, b) for a, b in pairs], rca.pair_distance(pairs))
     assert rca.transform(X.astype(np.float32)).dtype == np.float32
@@ -180,8 +186,9 @@ def test_mahalanobis_api(chunked):
 
 def test_pipeline_grid_search_and_clone(iris):
     X, y = iris
-    pipe = make_pipeline(StandardScaler(), RCA_Supervised(random_state=0),
-                         KNeighborsClassifier(3))
+    pipe = make_pipeline(
+        StandardScaler(), RCA_Supervised(random_state=0), KNeighborsClassifier(3)
+    )
     grid = GridSearchCV(pipe, {"rca_supervised__n_components": [2, 4]}, cv=3)
     assert grid.fit(X, y).best_score_ > 0.9
     assert clone(RCA(n_components=2)).get_params()["n_components"] == 2

@@ -61,8 +61,9 @@ def _np_batch_subgradient(XB, triplets, batch, w):
     return deltas[violated].sum(axis=0) / batch.shape[0], int(violated.sum())
 
 
-def _np_dual_averaging(XB, triplets, batches, first, beta, gamma, grad_sum,
-                       grad_sq_sum, w):
+def _np_dual_averaging(
+    XB, triplets, batches, first, beta, gamma, grad_sum, grad_sq_sum, w
+):
     for s, batch in enumerate(batches):
         grad, _ = _np_batch_subgradient(XB, triplets, batch, w)
         grad_sum += grad
@@ -136,8 +137,11 @@ def test_distance_and_neighbourhood_kernels_match_numpy_twins(dtype):
     distances = ((X[pairs[:, 0]].astype(float) - X[pairs[:, 1]]) ** 2) @ w
     slack = 1.0 + distances[genuine] - distances[impostor]
     assert n_violated == np.count_nonzero(slack > 0) and 0 < n_violated < 200
-    assert_allclose(hinge_sum, np.maximum(slack, 0).sum(),
-                    rtol=1e-10 if dtype == np.float64 else 1e-5)
+    assert_allclose(
+        hinge_sum,
+        np.maximum(slack, 0).sum(),
+        rtol=1e-10 if dtype == np.float64 else 1e-5,
+    )
 
     neighbourhoods = rng.randint(50, size=(4, 9)).astype(np.intp)
     class_starts = np.array([0, 2, 7, 9], dtype=np.intp)
@@ -166,10 +170,12 @@ def test_batch_subgradient_matches_finite_differences():
     grad, delta = np.empty(8), np.empty(8)
     scml_batch_subgradient(XB, triplets, batch, w, grad, delta)
     step = 1e-6
-    numeric = np.array([
-        (batch_loss(w + step * e) - batch_loss(w - step * e)) / (2 * step)
-        for e in np.eye(8)
-    ])
+    numeric = np.array(
+        [
+            (batch_loss(w + step * e) - batch_loss(w - step * e)) / (2 * step)
+            for e in np.eye(8)
+        ]
+    )
     assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
 
 
@@ -179,11 +185,13 @@ def test_full_objective_matches_metric_space_formula():
     basis = rng.randn(12, 5)
     triplets = rng.randint(40, size=(150, 3)).astype(np.intp)
     objective = _SCMLObjective(np.ascontiguousarray(X @ basis.T), triplets, 1e-2)
-    for w in (np.zeros(12), np.abs(rng.randn(12)) * (rng.rand(12) > 0.5),
-              np.abs(rng.randn(12))):
+    for w in (
+        np.zeros(12),
+        np.abs(rng.randn(12)) * (rng.rand(12) > 0.5),
+        np.abs(rng.randn(12)),
+    ):
         value, n_violated = objective(w)
-        assert_allclose(value, _np_objective(X, triplets, basis, w, 1e-2),
-                        rtol=1e-10)
+        assert_allclose(value, _np_objective(X, triplets, basis, w, 1e-2), rtol=1e-10)
     assert objective(np.zeros(12)) == (1.0, 150)
 
 
@@ -202,7 +210,7 @@ def test_lda_directions_solve_the_generalised_eigenproblem():
         within += _LDA_RIDGE * np.trace(within) / 5 * np.eye(5)
         scatter = between[s] @ between[s].T
         values, vectors = eigh(scatter, within)
-        for k, v in enumerate(directions[2 * s:2 * s + 2]):
+        for k, v in enumerate(directions[2 * s : 2 * s + 2]):
             top = vectors[:, -1 - k]
             top /= np.linalg.norm(top)
             assert_allclose(abs(v @ top), 1.0, rtol=1e-8)
@@ -216,8 +224,10 @@ def test_triplet_diff_basis():
     assert_allclose(np.linalg.norm(basis, axis=1), 1.0)
     # Each round's vectors are orthonormal eigenvectors of a symmetric matrix.
     assert_allclose(basis[:13] @ basis[:13].T, np.eye(13), atol=1e-10)
-    assert _triplet_diff_basis(X, triplets, None, np.random.RandomState(0)).shape \
-        == (80 * 13, 13)
+    assert _triplet_diff_basis(X, triplets, None, np.random.RandomState(0)).shape == (
+        80 * 13,
+        13,
+    )
     with pytest.raises(ValueError, match="only 5 triplets"):
         _triplet_diff_basis(X, triplets[:5], 10, np.random.RandomState(0))
 
@@ -245,8 +255,11 @@ def test_scml_fit_on_triplets():
     assert scml.objective_[0] == 1.0
     assert np.all(scml.weights_ >= 0) and np.any(scml.weights_ == 0)
     M = scml.get_mahalanobis_matrix()
-    assert_allclose(M, scml.basis_.T @ np.diag(scml.weights_) @ scml.basis_,
-                    atol=1e-8 * np.abs(M).max())
+    assert_allclose(
+        M,
+        scml.basis_.T @ np.diag(scml.weights_) @ scml.basis_,
+        atol=1e-8 * np.abs(M).max(),
+    )
     assert np.linalg.eigvalsh(M).min() > -1e-8 * np.abs(M).max()
     assert scml.score(triplets) > 0.95
     assert is_classifier(scml)
@@ -258,8 +271,9 @@ def test_scml_fit_on_triplets():
     assert_array_equal(scml.predict(triplets) == 1, predictions == -1)
     assert_allclose(scml.transform(X), X @ scml.components_.T)
     pairs = np.array([[0, 100], [5, 6]])
-    expected = np.linalg.norm(scml.transform(X[pairs[:, 0]])
-                              - scml.transform(X[pairs[:, 1]]), axis=1)
+    expected = np.linalg.norm(
+        scml.transform(X[pairs[:, 0]]) - scml.transform(X[pairs[:, 1]]), axis=1
+    )
     assert_allclose(scml.pair_distance(pairs), expected, rtol=1e-10)
     assert_allclose([scml.get_metric()(X[i], X[j]) for i, j in pairs], expected)
 
@@ -285,8 +299,7 @@ def test_reproducible_and_float32():
     first = SCML_Supervised(max_iter=1000, random_state=0).fit(X, y)
     second = SCML_Supervised(max_iter=1000, random_state=0).fit(X, y)
     assert_allclose(first.components_, second.components_)
-    single = SCML_Supervised(max_iter=1000, random_state=0).fit(
-        X.astype(np.float32), y)
+    single = SCML_Supervised(max_iter=1000, random_state=0).fit(X.astype(np.float32), y)
     assert single.components_.dtype == np.float64
     assert single.transform(X.astype(np.float32)).dtype == np.float32
 
@@ -296,20 +309,23 @@ def test_supervised_separates_classes():
     scml = SCML_Supervised(random_state=0, max_iter=3000).fit(X[::2], y[::2])
     knn = KNeighborsClassifier(3).fit(scml.transform(X[::2]), y[::2])
     assert knn.score(scml.transform(X[1::2]), y[1::2]) > 0.9
-    diffs = SCML_Supervised(basis="triplet_diffs", n_basis=60, max_iter=2000,
-                            random_state=0).fit(X, y)
+    diffs = SCML_Supervised(
+        basis="triplet_diffs", n_basis=60, max_iter=2000, random_state=0
+    ).fit(X, y)
     assert diffs.basis_.shape == (60, 13)
 
 
 def test_tol_stops_early_or_warns():
     X, y = _iris()
-    stopped = SCML_Supervised(max_iter=50000, output_iter=100, tol=0.5,
-                              random_state=0).fit(X, y)
+    stopped = SCML_Supervised(
+        max_iter=50000, output_iter=100, tol=0.5, random_state=0
+    ).fit(X, y)
     assert stopped.n_iter_ < 50000
     assert stopped.objective_.shape == (stopped.n_iter_ // 100 + 1,)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
-        SCML_Supervised(max_iter=600, output_iter=100, tol=0.0,
-                        random_state=0).fit(X, y)
+        SCML_Supervised(max_iter=600, output_iter=100, tol=0.0, random_state=0).fit(
+            X, y
+        )
 
 
 @pytest.mark.filterwarnings("ignore:Some classes are too small")
@@ -355,11 +371,14 @@ def test_clone_pickle_and_grid_search_on_triplets():
     assert np.isfinite(grid.best_score_)
     fitted = clone(scml).fit(triplets)
     restored = pickle.loads(pickle.dumps(fitted))
-    assert_allclose(restored.decision_function(triplets),
-                    fitted.decision_function(triplets))
-    pipe = make_pipeline(StandardScaler(), SCML_Supervised(max_iter=500,
-                                                           random_state=0),
-                         KNeighborsClassifier(3))
+    assert_allclose(
+        restored.decision_function(triplets), fitted.decision_function(triplets)
+    )
+    pipe = make_pipeline(
+        StandardScaler(),
+        SCML_Supervised(max_iter=500, random_state=0),
+        KNeighborsClassifier(3),
+    )
     grid = GridSearchCV(pipe, {"scml_supervised__k_genuine": [2, 3]}, cv=3)
     assert grid.fit(*load_iris(return_X_y=True)).best_score_ > 0.85
     assert math.isfinite(grid.best_score_)
@@ -369,7 +388,8 @@ def test_verbose_prints_progress(capsys):
     X, y = _iris()
     SCML_Supervised(max_iter=200, output_iter=100, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""
-    SCML_Supervised(max_iter=200, output_iter=100, verbose=True,
-                    random_state=0).fit(X, y)
+    SCML_Supervised(max_iter=200, output_iter=100, verbose=True, random_state=0).fit(
+        X, y
+    )
     out = capsys.readouterr().out
     assert out.count("[SCML_Supervised] iteration") == 2

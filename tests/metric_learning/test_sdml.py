@@ -39,7 +39,8 @@ def test_sparsity_param_makes_metric_sparser():
     sparse = SDML_Supervised(sparsity_param=0.5, random_state=0).fit(X, y)
     off = ~np.eye(X.shape[1], dtype=bool)
     assert (np.abs(sparse.get_mahalanobis_matrix()[off]) < 1e-10).sum() > (
-        np.abs(dense.get_mahalanobis_matrix()[off]) < 1e-10).sum()
+        np.abs(dense.get_mahalanobis_matrix()[off]) < 1e-10
+    ).sum()
 
 
 def test_no_sparsity_is_regularised_inverse():

@@ -31,8 +31,12 @@ def iris():
 
 @pytest.mark.parametrize(
     "init, n_components",
-    [(init, n) for init in ["auto", "pca", "lda", "identity", "random", "covariance"]
-     for n in [None, 2] if not (init == "lda" and n is None)],  # lda: at most 2
+    [
+        (init, n)
+        for init in ["auto", "pca", "lda", "identity", "random", "covariance"]
+        for n in [None, 2]
+        if not (init == "lda" and n is None)
+    ],  # lda: at most 2
 )
 def test_init_shapes_and_dtype(iris, init, n_components):
     X, y = iris
@@ -53,12 +57,16 @@ def test_init_lda_needs_few_components_and_labels(iris):
 
 def test_init_values(iris):
     X, y = iris
-    assert_array_equal(initialize_components("identity", X, n_components=3),
-                       np.eye(3, 4))
-    assert_allclose(initialize_components("pca", X, n_components=2, random_state=0),
-                    PCA(n_components=2, random_state=0).fit(X).components_)
-    assert_allclose(initialize_components("covariance", X, n_components=3),
-                    whitening_map(X, 3))
+    assert_array_equal(
+        initialize_components("identity", X, n_components=3), np.eye(3, 4)
+    )
+    assert_allclose(
+        initialize_components("pca", X, n_components=2, random_state=0),
+        PCA(n_components=2, random_state=0).fit(X).components_,
+    )
+    assert_allclose(
+        initialize_components("covariance", X, n_components=3), whitening_map(X, 3)
+    )
     first = initialize_components("random", X, random_state=5)
     assert_array_equal(initialize_components("random", X, random_state=5), first)
     assert not np.allclose(initialize_components("random", X, random_state=6), first)
@@ -67,11 +75,15 @@ def test_init_values(iris):
 def test_init_auto_rule(iris):
     X, y = iris
     # n_components <= n_classes - 1 with labels: lda.
-    assert_allclose(initialize_components("auto", X, y, n_components=2),
-                    initialize_components("lda", X, y, n_components=2))
+    assert_allclose(
+        initialize_components("auto", X, y, n_components=2),
+        initialize_components("lda", X, y, n_components=2),
+    )
     # Fewer components than features, no labels: pca.
-    assert_allclose(initialize_components("auto", X, n_components=3, random_state=0),
-                    initialize_components("pca", X, n_components=3, random_state=0))
+    assert_allclose(
+        initialize_components("auto", X, n_components=3, random_state=0),
+        initialize_components("pca", X, n_components=3, random_state=0),
+    )
     # As many components as features: identity.
     assert_array_equal(initialize_components("auto", X, y), np.eye(4))
 
@@ -185,8 +197,9 @@ def test_project_psd_is_nearest_psd_by_brute_comparison():
             assert np.linalg.norm(M - perturbed) >= best - 1e-12
     # The closed form: negative eigenvalues clipped to zero.
     values, vectors = np.linalg.eigh(M)
-    assert_allclose(P, vectors @ np.diag(np.clip(values, 0, None)) @ vectors.T,
-                    atol=1e-12)
+    assert_allclose(
+        P, vectors @ np.diag(np.clip(values, 0, None)) @ vectors.T, atol=1e-12
+    )
 
 
 def test_project_psd_keeps_psd_and_symmetrises():
@@ -217,8 +230,11 @@ def test_components_from_metric_round_trip(rank):
 
 def test_components_from_metric_accepts_rounding_below_zero():
     M = np.diag([1.0, 2.0, -1e-14])
-    assert_allclose(components_from_metric(M).T @ components_from_metric(M),
-                    np.diag([1.0, 2.0, 0.0]), atol=1e-12)
+    assert_allclose(
+        components_from_metric(M).T @ components_from_metric(M),
+        np.diag([1.0, 2.0, 0.0]),
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize(
@@ -238,7 +254,8 @@ def test_components_from_metric_errors(M, match):
 
 def test_check_classification_labels_encodes():
     classes, encoded = check_classification_labels(
-        np.array(["b", "a", "b", "c"]), "Learner")
+        np.array(["b", "a", "b", "c"]), "Learner"
+    )
     assert_array_equal(classes, ["a", "b", "c"])
     assert_array_equal(encoded, [1, 0, 1, 2])
 
@@ -248,9 +265,12 @@ def test_check_classification_labels_encodes():
     [
         ([1, 1, 1], {}, "Learner needs samples of at least 2 classes; got 1 class\\."),
         ([0, 0, 1, 1, 2], {"min_classes": 4}, "at least 4 classes; got 3 classes"),
-        ([0, 0, 0, 1, 1], {"min_per_class": 3},
-         "at least 3 samples in every class; class np.int64\\(1\\) has 2|"
-         "at least 3 samples in every class; class 1 has 2"),
+        (
+            [0, 0, 0, 1, 1],
+            {"min_per_class": 3},
+            "at least 3 samples in every class; class np.int64\\(1\\) has 2|"
+            "at least 3 samples in every class; class 1 has 2",
+        ),
         ([0.5, 1.5, 0.25], {}, "Unknown label type"),
     ],
 )
@@ -278,8 +298,12 @@ def test_lbfgs_minimize_solves_a_quadratic():
     loss_grad, solution = _quadratic()
     calls = []
     x, n_iter, trace = lbfgs_minimize(
-        loss_grad, np.zeros((2, 3)), max_iter=200, tol=1e-10,
-        estimator_name="Toy", callback=lambda x, i: calls.append(i),
+        loss_grad,
+        np.zeros((2, 3)),
+        max_iter=200,
+        tol=1e-10,
+        estimator_name="Toy",
+        callback=lambda x, i: calls.append(i),
     )
     assert x.shape == (2, 3)
     # L-BFGS-B also stops on its relative objective change (ftol), which tol
@@ -292,22 +316,38 @@ def test_lbfgs_minimize_solves_a_quadratic():
 
 def test_lbfgs_minimize_warns_when_stopped_by_max_iter():
     loss_grad, _ = _quadratic(size=20)
-    with pytest.warns(ConvergenceWarning, match=r"Toy did not converge in "
-                      r"max_iter=2 iterations.*increase max_iter or tol"):
-        _, n_iter, trace = lbfgs_minimize(loss_grad, np.zeros(20), max_iter=2,
-                                          tol=1e-12, estimator_name="Toy")
+    with pytest.warns(
+        ConvergenceWarning,
+        match=r"Toy did not converge in "
+        r"max_iter=2 iterations.*increase max_iter or tol",
+    ):
+        _, n_iter, trace = lbfgs_minimize(
+            loss_grad, np.zeros(20), max_iter=2, tol=1e-12, estimator_name="Toy"
+        )
     assert n_iter == 2 and len(trace) == 3
     with pytest.warns(ConvergenceWarning, match="increase n_steps or eps"):
-        lbfgs_minimize(loss_grad, np.zeros(20), max_iter=1, tol=1e-12,
-                       estimator_name="Toy", max_iter_name="n_steps",
-                       tol_name="eps")
+        lbfgs_minimize(
+            loss_grad,
+            np.zeros(20),
+            max_iter=1,
+            tol=1e-12,
+            estimator_name="Toy",
+            max_iter_name="n_steps",
+            tol_name="eps",
+        )
 
 
 def test_lbfgs_minimize_verbose(capsys):
     loss_grad, _ = _quadratic()
     with pytest.warns(ConvergenceWarning):
-        lbfgs_minimize(loss_grad, np.zeros(6), max_iter=3, tol=1e-12,
-                       estimator_name="Toy", verbose=1)
+        lbfgs_minimize(
+            loss_grad,
+            np.zeros(6),
+            max_iter=3,
+            tol=1e-12,
+            estimator_name="Toy",
+            verbose=1,
+        )
     assert "[Toy] iteration    1: objective" in capsys.readouterr().out
 
 
@@ -320,20 +360,21 @@ def test_lbfgs_minimize_restarts_after_a_stall():
         return 1e7 + 0.5 * np.sum(scales * x * x), scales * x
 
     x0 = np.ones(20)
-    plain = minimize(loss_grad, x0, jac=True, method="L-BFGS-B",
-                     options={"gtol": 1e-5})
+    plain = minimize(loss_grad, x0, jac=True, method="L-BFGS-B", options={"gtol": 1e-5})
     assert "RELATIVE REDUCTION" in plain.message
     assert np.abs(plain.jac).max() > 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        x, n_iter, trace = lbfgs_minimize(loss_grad, x0, max_iter=1000, tol=1e-5,
-                                          estimator_name="Toy")
+        x, n_iter, trace = lbfgs_minimize(
+            loss_grad, x0, max_iter=1000, tol=1e-5, estimator_name="Toy"
+        )
     # The restarts go on from the stall: more iterations, a lower objective.
     assert n_iter > plain.nit
     assert loss_grad(x)[0] < plain.fun
     assert len(trace) == n_iter + 1 and trace[-1] == loss_grad(x)[0]
     # They stay within max_iter, and running out of it still warns.
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        _, n_iter, _ = lbfgs_minimize(loss_grad, x0, max_iter=plain.nit + 2,
-                                      tol=1e-5, estimator_name="Toy")
+        _, n_iter, _ = lbfgs_minimize(
+            loss_grad, x0, max_iter=plain.nit + 2, tol=1e-5, estimator_name="Toy"
+        )
     assert n_iter <= plain.nit + 2

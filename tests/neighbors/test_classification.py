@@ -19,14 +19,20 @@ def wine():
 
 
 @pytest.mark.parametrize("weights", ["uniform", "distance"])
-@pytest.mark.parametrize("metric, sk_metric", [("euclidean", "euclidean"),
-                                                ("manhattan", "manhattan"),
-                                                ("chebyshev", "chebyshev")])
+@pytest.mark.parametrize(
+    "metric, sk_metric",
+    [
+        ("euclidean", "euclidean"),
+        ("manhattan", "manhattan"),
+        ("chebyshev", "chebyshev"),
+    ],
+)
 def test_matches_scikit_learn(wine, weights, metric, sk_metric):
     X, y, X_test = wine
     ours = KNeighborsClassifier(5, weights=weights, metric=metric).fit(X, y)
-    reference = SklearnKNN(5, weights=weights, metric=sk_metric,
-                           algorithm="brute").fit(X, y)
+    reference = SklearnKNN(5, weights=weights, metric=sk_metric, algorithm="brute").fit(
+        X, y
+    )
     assert_allclose(ours.predict_proba(X_test), reference.predict_proba(X_test))
     assert_array_equal(ours.predict(X_test), reference.predict(X_test))
     d, i = ours.kneighbors(X_test)
@@ -42,8 +48,10 @@ def test_kneighbors_without_x_excludes_self(wine):
     X, y, _ = wine
     ours = KNeighborsClassifier(4).fit(X, y)
     reference = SklearnKNN(4, algorithm="brute").fit(X, y)
-    assert_array_equal(ours.kneighbors(return_distance=False),
-                       reference.kneighbors(return_distance=False))
+    assert_array_equal(
+        ours.kneighbors(return_distance=False),
+        reference.kneighbors(return_distance=False),
+    )
 
 
 def test_string_labels_and_toy_vote():

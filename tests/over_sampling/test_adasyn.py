@@ -14,9 +14,16 @@ from imblearn.over_sampling import ADASYN as ImbADASYN  # noqa: E402
 
 def _data(n_samples=300, n_classes=2, random_state=0):
     weights = [0.85] if n_classes == 2 else [0.6, 0.25]
-    return make_classification(n_samples=n_samples, n_features=4, n_informative=3,
-                               n_redundant=0, n_classes=n_classes, weights=weights,
-                               class_sep=0.7, random_state=random_state)
+    return make_classification(
+        n_samples=n_samples,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        weights=weights,
+        class_sep=0.7,
+        random_state=random_state,
+    )
 
 
 def _nearest(X, query_rows, index_rows, k):
@@ -42,15 +49,21 @@ def test_per_row_counts_follow_the_foreign_share(n_classes):
         # Proportional to the share, up to rounding.
         assert np.all(np.abs(generated - share / share.sum() * n_asked) <= 0.5)
         assert np.all(generated[share == 0] == 0)
-        allowed = dict(zip(rows.tolist(), map(set, _nearest(X, rows, rows,
-                                                             k).tolist())))
-        for a, b in parents[y_res[len(X):] == label]:
+        allowed = dict(
+            zip(rows.tolist(), map(set, _nearest(X, rows, rows, k).tolist()))
+        )
+        for a, b in parents[y_res[len(X) :] == label]:
             assert b in allowed[a]
     assert np.all((steps >= 0) & (steps < 1))
-    assert_allclose(X_res[len(X):], X[parents[:, 0]] + steps[:, None]
-                    * (X[parents[:, 1]] - X[parents[:, 0]]), atol=1e-12)
-    assert_array_equal(sampler.n_synthetic_per_row_[1][1],
-                       np.bincount(parents[:, 0], minlength=len(X))[y == 1])
+    assert_allclose(
+        X_res[len(X) :],
+        X[parents[:, 0]] + steps[:, None] * (X[parents[:, 1]] - X[parents[:, 0]]),
+        atol=1e-12,
+    )
+    assert_array_equal(
+        sampler.n_synthetic_per_row_[1][1],
+        np.bincount(parents[:, 0], minlength=len(X))[y == 1],
+    )
 
 
 def test_same_seed_gives_imblearns_rows_on_a_binary_target():
@@ -65,9 +78,11 @@ def test_class_counts_match_imblearn():
     X, y = _data(n_classes=3)
     for strategy in ("auto", "minority", {1: 150, 2: 100}):
         _, y_ours = ADASYN(sampling_strategy=strategy, random_state=0).fit_resample(
-            X, y)
-        _, y_imb = ImbADASYN(sampling_strategy=strategy,
-                             random_state=0).fit_resample(X, y)
+            X, y
+        )
+        _, y_imb = ImbADASYN(sampling_strategy=strategy, random_state=0).fit_resample(
+            X, y
+        )
         assert_array_equal(np.bincount(y_ours), np.bincount(y_imb))
 
 
@@ -78,8 +93,9 @@ def test_synthetic_distribution_matches_imblearn_over_repeats():
     def moments(sampler_class, seed):
         X_res, y_res = sampler_class(random_state=seed).fit_resample(X, y)
         new, labels = X_res[n:], y_res[n:]
-        return np.concatenate([np.r_[new[labels == c].mean(0), new[labels == c].var(0)]
-                               for c in (1, 2)])
+        return np.concatenate(
+            [np.r_[new[labels == c].mean(0), new[labels == c].var(0)] for c in (1, 2)]
+        )
 
     ours = np.array([moments(ADASYN, seed) for seed in range(20)])
     theirs = np.array([moments(ImbADASYN, 70 + seed) for seed in range(20)])

@@ -22,14 +22,26 @@ from imblearn.utils import check_sampling_strategy  # noqa: E402
 
 
 def _binary(n_samples=120, random_state=0):
-    return make_classification(n_samples=n_samples, n_features=4, n_informative=3,
-                               n_redundant=0, weights=[0.8], random_state=random_state)
+    return make_classification(
+        n_samples=n_samples,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        weights=[0.8],
+        random_state=random_state,
+    )
 
 
 def _multiclass(random_state=0):
-    X, y = make_classification(n_samples=150, n_features=4, n_informative=3,
-                               n_redundant=0, n_classes=3, weights=[0.6, 0.25],
-                               random_state=random_state)
+    X, y = make_classification(
+        n_samples=150,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        weights=[0.6, 0.25],
+        random_state=random_state,
+    )
     return X, y
 
 
@@ -37,10 +49,28 @@ def _ask_for_40_each(y):
     return {label: max(40, int(n)) for label, n in Counter(y.tolist()).items()}
 
 
-BINARY_STRATEGIES = [0.5, 0.75, 1.0, "minority", "not minority", "not majority",
-                     "all", "auto", {1: 60}, _ask_for_40_each]
-MULTI_STRATEGIES = ["minority", "not minority", "not majority", "all", "auto",
-                    {1: 90, 2: 45}, {0: 100}, _ask_for_40_each]
+BINARY_STRATEGIES = [
+    0.5,
+    0.75,
+    1.0,
+    "minority",
+    "not minority",
+    "not majority",
+    "all",
+    "auto",
+    {1: 60},
+    _ask_for_40_each,
+]
+MULTI_STRATEGIES = [
+    "minority",
+    "not minority",
+    "not majority",
+    "all",
+    "auto",
+    {1: 90, 2: 45},
+    {0: 100},
+    _ask_for_40_each,
+]
 
 
 def _strategy_id(strategy):
@@ -62,25 +92,32 @@ def test_multiclass_strategies_match_imblearn(strategy):
     assert resolve_sampling_strategy(strategy, y) == dict(expected)
 
 
-@pytest.mark.parametrize("data, strategy",
-                         [(_binary, s) for s in BINARY_STRATEGIES]
-                         + [(_multiclass, s) for s in MULTI_STRATEGIES],
-                         ids=lambda v: getattr(v, "__name__", repr(v)))
+@pytest.mark.parametrize(
+    "data, strategy",
+    [(_binary, s) for s in BINARY_STRATEGIES]
+    + [(_multiclass, s) for s in MULTI_STRATEGIES],
+    ids=lambda v: getattr(v, "__name__", repr(v)),
+)
 def test_resampled_class_counts_match_imblearn(data, strategy):
     X, y = data()
-    _, y_ours = SMOTE(sampling_strategy=strategy, k_neighbors=3,
-                      random_state=0).fit_resample(X, y)
-    _, y_imb = ImbSMOTE(sampling_strategy=strategy, k_neighbors=3,
-                        random_state=0).fit_resample(X, y)
+    _, y_ours = SMOTE(
+        sampling_strategy=strategy, k_neighbors=3, random_state=0
+    ).fit_resample(X, y)
+    _, y_imb = ImbSMOTE(
+        sampling_strategy=strategy, k_neighbors=3, random_state=0
+    ).fit_resample(X, y)
     assert Counter(y_ours.tolist()) == Counter(y_imb.tolist())
 
 
-@pytest.mark.parametrize("strategy, message", [
-    ({5: 100}, "not present in y"),
-    ({1: -3}, "negative"),
-    ({0: 10}, "cannot remove samples"),
-    (0.1, "increase the ratio"),
-])
+@pytest.mark.parametrize(
+    "strategy, message",
+    [
+        ({5: 100}, "not present in y"),
+        ({1: -3}, "negative"),
+        ({0: 10}, "cannot remove samples"),
+        (0.1, "increase the ratio"),
+    ],
+)
 def test_invalid_strategies_raise_like_imblearn(strategy, message):
     X, y = _binary()
     with pytest.raises(ValueError):
@@ -144,8 +181,9 @@ def test_string_labels_are_kept():
 def test_dataframe_in_dataframe_out():
     pd = pytest.importorskip("pandas")
     X, y = _binary()
-    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"],
-                         index=np.arange(100, 100 + len(X)))
+    frame = pd.DataFrame(
+        X, columns=["a", "b", "c", "d"], index=np.arange(100, 100 + len(X))
+    )
     frame["d"] = frame["d"].astype(np.float32)
     target = pd.Series(y, name="label", index=frame.index)
     sampler = SMOTE(random_state=0)
@@ -178,8 +216,9 @@ def test_interpolate_dense_and_sparse_agree():
     rows, nbrs, steps = rng.randint(10, size=7), rng.randint(10, size=7), rng.rand(7)
     dense = interpolate(X, rows, nbrs, steps)
     assert_allclose(dense, X[rows] + steps[:, None] * (X[nbrs] - X[rows]))
-    assert_allclose(interpolate(sparse.csr_matrix(X), rows, nbrs, steps).toarray(),
-                    dense)
+    assert_allclose(
+        interpolate(sparse.csr_matrix(X), rows, nbrs, steps).toarray(), dense
+    )
 
 
 def test_sample_weight_is_returned_interpolated():
@@ -191,13 +230,14 @@ def test_sample_weight_is_returned_interpolated():
     assert_array_equal(w_res[: len(y)], weights)
     parents = sampler.synthetic_pairs_["parents"]
     steps = sampler.synthetic_pairs_["steps"]
-    assert_allclose(w_res[len(y):], (1 - steps) * weights[parents[:, 0]]
-                    + steps * weights[parents[:, 1]])
+    assert_allclose(
+        w_res[len(y) :],
+        (1 - steps) * weights[parents[:, 0]] + steps * weights[parents[:, 1]],
+    )
     assert len(SMOTE(random_state=0).fit_resample(X, y)) == 2
 
 
-@pytest.mark.parametrize("weights", [np.ones(3), -np.ones(120),
-                                     np.full(120, np.nan)])
+@pytest.mark.parametrize("weights", [np.ones(3), -np.ones(120), np.full(120, np.nan)])
 def test_bad_sample_weight_raises(weights):
     X, y = _binary()
     with pytest.raises(ValueError, match="sample_weight"):

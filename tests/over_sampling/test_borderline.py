@@ -14,10 +14,17 @@ from imblearn.over_sampling import BorderlineSMOTE as ImbBorderlineSMOTE  # noqa
 
 def _data(n_samples=300, n_classes=2, random_state=0):
     weights = [0.85] if n_classes == 2 else [0.6, 0.25]
-    return make_classification(n_samples=n_samples, n_features=4, n_informative=3,
-                               n_redundant=0, n_classes=n_classes, weights=weights,
-                               flip_y=0.05, class_sep=0.6,
-                               random_state=random_state)
+    return make_classification(
+        n_samples=n_samples,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        weights=weights,
+        flip_y=0.05,
+        class_sep=0.6,
+        random_state=random_state,
+    )
 
 
 def _nearest(X, query_rows, index_rows, k, metric="euclidean"):
@@ -39,8 +46,7 @@ def _brute_force_danger(X, y, label, m, metric="euclidean"):
 def test_starts_only_from_rows_in_danger_towards_k_neighbours(kind, n_classes):
     X, y = _data(n_classes=n_classes)
     k, m = 4, 8
-    sampler = BorderlineSMOTE(kind=kind, k_neighbors=k, m_neighbors=m,
-                              random_state=0)
+    sampler = BorderlineSMOTE(kind=kind, k_neighbors=k, m_neighbors=m, random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
     n = len(X)
     parents = sampler.synthetic_pairs_["parents"]
@@ -62,8 +68,11 @@ def test_starts_only_from_rows_in_danger_towards_k_neighbours(kind, n_classes):
             assert np.all((steps[mine] >= 0) & (steps[mine] < 1))
         else:
             assert np.all((steps[mine][foreign] >= 0) & (steps[mine][foreign] < 0.5))
-    assert_allclose(X_res[n:], X[parents[:, 0]] + steps[:, None]
-                    * (X[parents[:, 1]] - X[parents[:, 0]]), atol=1e-12)
+    assert_allclose(
+        X_res[n:],
+        X[parents[:, 0]] + steps[:, None] * (X[parents[:, 1]] - X[parents[:, 0]]),
+        atol=1e-12,
+    )
 
 
 def test_danger_definition_follows_the_metric():
@@ -100,10 +109,12 @@ def test_synthetic_distribution_matches_imblearn_over_repeats(kind):
 def test_class_counts_match_imblearn():
     X, y = _data(n_classes=3)
     for strategy in ("auto", "all", {1: 150, 2: 100}):
-        _, y_ours = BorderlineSMOTE(sampling_strategy=strategy,
-                                    random_state=0).fit_resample(X, y)
-        _, y_imb = ImbBorderlineSMOTE(sampling_strategy=strategy,
-                                      random_state=0).fit_resample(X, y)
+        _, y_ours = BorderlineSMOTE(
+            sampling_strategy=strategy, random_state=0
+        ).fit_resample(X, y)
+        _, y_imb = ImbBorderlineSMOTE(
+            sampling_strategy=strategy, random_state=0
+        ).fit_resample(X, y)
         assert_array_equal(np.bincount(y_ours), np.bincount(y_imb))
 
 
@@ -119,10 +130,12 @@ def test_no_row_in_danger_means_no_synthetic_row():
 
 def test_n_jobs_does_not_change_the_result():
     X, y = _data()
-    one = BorderlineSMOTE(kind="borderline-2", random_state=0,
-                          n_jobs=1).fit_resample(X, y)
-    two = BorderlineSMOTE(kind="borderline-2", random_state=0,
-                          n_jobs=2).fit_resample(X, y)
+    one = BorderlineSMOTE(kind="borderline-2", random_state=0, n_jobs=1).fit_resample(
+        X, y
+    )
+    two = BorderlineSMOTE(kind="borderline-2", random_state=0, n_jobs=2).fit_resample(
+        X, y
+    )
     assert_array_equal(one[0], two[0])
 
 

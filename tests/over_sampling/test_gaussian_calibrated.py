@@ -32,12 +32,14 @@ def _by_hand_covariance(X_class, shrinkage):
 def _tail_data(seed=0):
     """Three head classes around (3, 3), (0, 6), (8, 0) and a tail at (0, 0)."""
     rng = np.random.RandomState(seed)
-    X = np.vstack([
-        _blob(rng, [3, 3], 60, 0.5),
-        _blob(rng, [0, 6], 50, [1.5, 0.3]),
-        _blob(rng, [8, 0], 40, [0.2, 2.0]),
-        _blob(rng, [0, 0], 6, 0.4),
-    ])
+    X = np.vstack(
+        [
+            _blob(rng, [3, 3], 60, 0.5),
+            _blob(rng, [0, 6], 50, [1.5, 0.3]),
+            _blob(rng, [8, 0], 40, [0.2, 2.0]),
+            _blob(rng, [0, 0], 6, 0.4),
+        ]
+    )
     y = np.repeat([0, 1, 2, 3], [60, 50, 40, 6])
     return X, y
 
@@ -45,6 +47,7 @@ def _tail_data(seed=0):
 # --------------------------------------------------------------------------
 # Robust per-class estimates
 # --------------------------------------------------------------------------
+
 
 def test_robust_estimates_equal_median_and_ledoit_wolf():
     rng = np.random.RandomState(0)
@@ -61,8 +64,9 @@ def test_fixed_shrinkage_equals_its_formula(shrinkage):
     rng = np.random.RandomState(1)
     X = rng.standard_normal((15, 4)) * [1, 2, 3, 4]
     _, covariance = robust_class_gaussian(X, shrinkage)
-    np.testing.assert_allclose(covariance, _by_hand_covariance(X, shrinkage),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        covariance, _by_hand_covariance(X, shrinkage), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_median_resists_mislabelled_rows():
@@ -99,6 +103,7 @@ def test_sample_gaussian_moments_and_singular_covariance():
 # Synthetic rows follow the estimated Gaussians
 # --------------------------------------------------------------------------
 
+
 def test_synthetic_rows_match_robust_estimates_without_borrowing():
     rng = np.random.RandomState(4)
     true_cov = np.array([[2.0, 0.6, 0.0], [0.6, 1.0, -0.3], [0.0, -0.3, 0.5]])
@@ -108,8 +113,8 @@ def test_synthetic_rows_match_robust_estimates_without_borrowing():
     y = np.repeat([0, 1], [6300, 300])
     sampler = GaussianCalibratedOverSampler(n_borrow=0, random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
-    synthetic = X_res[X.shape[0]:]
-    assert synthetic.shape[0] == 6000 and np.all(y_res[X.shape[0]:] == 1)
+    synthetic = X_res[X.shape[0] :]
+    assert synthetic.shape[0] == 6000 and np.all(y_res[X.shape[0] :] == 1)
 
     median = np.median(X1, axis=0)
     expected_cov = LedoitWolf(assume_centered=True).fit(X1 - median).covariance_
@@ -125,7 +130,8 @@ def test_tail_covariance_is_the_documented_mix():
     X, y = _tail_data()
     alpha = 0.3
     sampler = GaussianCalibratedOverSampler(
-        n_borrow=2, alpha=alpha, min_samples=10, shrinkage=0.0, random_state=0)
+        n_borrow=2, alpha=alpha, min_samples=10, shrinkage=0.0, random_state=0
+    )
     X_res, y_res = sampler.fit_resample(X, y)
     np.testing.assert_array_equal(sampler.tail_mask_, [False, False, False, True])
 
@@ -142,12 +148,12 @@ def test_tail_covariance_is_the_documented_mix():
     for k in range(3):  # head classes keep their own estimate
         np.testing.assert_allclose(sampler.covariances_[k], own[k], rtol=1e-12)
 
-    assert Counter(y_res[X.shape[0]:].tolist()) == {1: 10, 2: 20, 3: 54}
+    assert Counter(y_res[X.shape[0] :].tolist()) == {1: 10, 2: 20, 3: 54}
     # Many draws of the tail alone follow the calibrated Gaussian.
     sampler.set_params(sampling_strategy={3: 6006})
     X_res, y_res = sampler.fit_resample(X, y)
-    synthetic = X_res[X.shape[0]:]
-    assert synthetic.shape[0] == 6000 and np.all(y_res[X.shape[0]:] == 3)
+    synthetic = X_res[X.shape[0] :]
+    assert synthetic.shape[0] == 6000 and np.all(y_res[X.shape[0] :] == 3)
     np.testing.assert_allclose(synthetic.mean(axis=0), medians[3], atol=0.05)
     np.testing.assert_allclose(np.cov(synthetic.T), expected, atol=0.04)
 
@@ -157,31 +163,39 @@ def test_tail_neighbours_follow_the_metric():
     # Feature 0 nearly ignored: the head at (8, 0) becomes the nearest.
     metric_params = {"VI": np.diag([1e-4, 1.0])}
     est = GaussianCalibratedOverSampler(
-        min_samples=10, metric="mahalanobis", metric_params=metric_params,
-        shrinkage=0.0, alpha=1.0, random_state=0)
+        min_samples=10,
+        metric="mahalanobis",
+        metric_params=metric_params,
+        shrinkage=0.0,
+        alpha=1.0,
+        random_state=0,
+    )
     est.fit_resample(X, y)
     np.testing.assert_array_equal(est.borrowed_from_[3], [2, 0])
     own = [_by_hand_covariance(X[y == k], 0.0) for k in range(3)]
-    np.testing.assert_allclose(est.covariances_[3], (own[2] + own[0]) / 2,
-                               rtol=1e-12)
+    np.testing.assert_allclose(est.covariances_[3], (own[2] + own[0]) / 2, rtol=1e-12)
 
 
-@pytest.mark.parametrize("params", [{"n_borrow": 0}, {"alpha": 0.0},
-                                    {"min_samples": 1}])
+@pytest.mark.parametrize(
+    "params", [{"n_borrow": 0}, {"alpha": 0.0}, {"min_samples": 1}]
+)
 def test_no_calibration_keeps_own_covariance(params):
     X, y = _tail_data()
-    est = GaussianCalibratedOverSampler(shrinkage=0.0, random_state=0,
-                                        **{"min_samples": 10, **params})
+    est = GaussianCalibratedOverSampler(
+        shrinkage=0.0, random_state=0, **{"min_samples": 10, **params}
+    )
     est.fit_resample(X, y)
-    np.testing.assert_allclose(est.covariances_[3], _by_hand_covariance(X[y == 3], 0),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        est.covariances_[3], _by_hand_covariance(X[y == 3], 0), rtol=1e-12
+    )
     assert est.borrowed_from_ == {}
 
 
 def test_n_borrow_larger_than_heads_uses_every_head():
     X, y = _tail_data()
-    est = GaussianCalibratedOverSampler(n_borrow=10, alpha=1.0, min_samples=10,
-                                        shrinkage=0.0, random_state=0)
+    est = GaussianCalibratedOverSampler(
+        n_borrow=10, alpha=1.0, min_samples=10, shrinkage=0.0, random_state=0
+    )
     est.fit_resample(X, y)
     assert sorted(est.borrowed_from_[3].tolist()) == [0, 1, 2]
     own = [_by_hand_covariance(X[y == k], 0.0) for k in range(3)]
@@ -207,21 +221,32 @@ def test_tiny_class_gets_a_positive_definite_covariance():
 # Counts, provenance, containers
 # --------------------------------------------------------------------------
 
+
 def _three_classes():
     rng = np.random.RandomState(6)
-    X = np.vstack([_blob(rng, [0, 0], 50), _blob(rng, [4, 0], 20),
-                   _blob(rng, [0, 4], 12)])
+    X = np.vstack(
+        [_blob(rng, [0, 0], 50), _blob(rng, [4, 0], 20), _blob(rng, [0, 4], 12)]
+    )
     return X, np.repeat([0, 1, 2], [50, 20, 12])
 
 
-@pytest.mark.parametrize("strategy", [
-    "auto", "minority", "not minority", "not majority", "all",
-    {1: 30, 2: 40}, lambda y: {2: 25},
-])
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        "auto",
+        "minority",
+        "not minority",
+        "not majority",
+        "all",
+        {1: 30, 2: 40},
+        lambda y: {2: 25},
+    ],
+)
 def test_class_counts_match_smote(strategy):
     X, y = _three_classes()
     _, y_ours = GaussianCalibratedOverSampler(
-        sampling_strategy=strategy, random_state=0).fit_resample(X, y)
+        sampling_strategy=strategy, random_state=0
+    ).fit_resample(X, y)
     _, y_smote = SMOTE(sampling_strategy=strategy, random_state=0).fit_resample(X, y)
     assert Counter(y_ours.tolist()) == Counter(y_smote.tolist())
 
@@ -230,7 +255,8 @@ def test_float_strategy_counts_match_smote():
     X, y = _three_classes()
     X, y = X[y < 2], y[y < 2]
     _, y_ours = GaussianCalibratedOverSampler(
-        sampling_strategy=0.8, random_state=0).fit_resample(X, y)
+        sampling_strategy=0.8, random_state=0
+    ).fit_resample(X, y)
     _, y_smote = SMOTE(sampling_strategy=0.8, random_state=0).fit_resample(X, y)
     assert Counter(y_ours.tolist()) == Counter(y_smote.tolist()) == {0: 50, 1: 40}
 
@@ -241,8 +267,8 @@ def test_original_rows_first_and_input_untouched():
     X_res, y_res = GaussianCalibratedOverSampler(random_state=0).fit_resample(X, y)
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(y, y_copy)
-    np.testing.assert_array_equal(X_res[:X.shape[0]], X)
-    np.testing.assert_array_equal(y_res[:X.shape[0]], y)
+    np.testing.assert_array_equal(X_res[: X.shape[0]], X)
+    np.testing.assert_array_equal(y_res[: X.shape[0]], y)
 
 
 def test_parents_are_nearest_rows_of_the_class_and_carry_weights():
@@ -250,7 +276,7 @@ def test_parents_are_nearest_rows_of_the_class_and_carry_weights():
     weights = np.arange(1.0, X.shape[0] + 1)
     est = GaussianCalibratedOverSampler(random_state=0)
     X_res, y_res, w_res = est.fit_resample(X, y, sample_weight=weights)
-    synthetic, labels = X_res[X.shape[0]:], y_res[X.shape[0]:]
+    synthetic, labels = X_res[X.shape[0] :], y_res[X.shape[0] :]
     parents = est.synthetic_pairs_["parents"]
     np.testing.assert_array_equal(parents[:, 0], parents[:, 1])
     np.testing.assert_array_equal(est.synthetic_pairs_["steps"], 0.0)
@@ -258,7 +284,7 @@ def test_parents_are_nearest_rows_of_the_class_and_carry_weights():
         class_rows = np.flatnonzero(y == label)
         d = np.linalg.norm(X[class_rows] - row, axis=1)
         assert parent == class_rows[np.argmin(d)]
-    np.testing.assert_array_equal(w_res[X.shape[0]:], weights[parents[:, 0]])
+    np.testing.assert_array_equal(w_res[X.shape[0] :], weights[parents[:, 0]])
 
 
 def test_reproducible_and_seed_dependent():
@@ -267,7 +293,7 @@ def test_reproducible_and_seed_dependent():
     b = GaussianCalibratedOverSampler(random_state=3).fit_resample(X, y)[0]
     c = GaussianCalibratedOverSampler(random_state=4).fit_resample(X, y)[0]
     np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a[X.shape[0]:], c[X.shape[0]:])
+    assert not np.allclose(a[X.shape[0] :], c[X.shape[0] :])
 
 
 def test_dataframe_sparse_and_float32_containers():
@@ -275,18 +301,21 @@ def test_dataframe_sparse_and_float32_containers():
     frame = pd.DataFrame(X, columns=["a", "b"])
     series = pd.Series(y, name="target")
     X_res, y_res = GaussianCalibratedOverSampler(random_state=0).fit_resample(
-        frame, series)
+        frame, series
+    )
     assert list(X_res.columns) == ["a", "b"] and y_res.name == "target"
     X_dense, _ = GaussianCalibratedOverSampler(random_state=0).fit_resample(X, y)
     np.testing.assert_allclose(X_res.to_numpy(), X_dense)
 
     X_sp, _ = GaussianCalibratedOverSampler(random_state=0).fit_resample(
-        sparse.csr_matrix(X), y)
+        sparse.csr_matrix(X), y
+    )
     assert sparse.issparse(X_sp) and X_sp.format == "csr"
     np.testing.assert_allclose(X_sp.toarray(), X_dense)
 
     X32, _ = GaussianCalibratedOverSampler(random_state=0).fit_resample(
-        X.astype(np.float32), y)
+        X.astype(np.float32), y
+    )
     assert X32.dtype == np.float32
 
 
@@ -294,29 +323,36 @@ def test_nothing_to_generate():
     X, y = _three_classes()
     keep = np.r_[0:12, 50:62, 70:82]
     X_res, y_res = GaussianCalibratedOverSampler(random_state=0).fit_resample(
-        X[keep], y[keep])
+        X[keep], y[keep]
+    )
     np.testing.assert_array_equal(X_res, X[keep])
     assert GaussianCalibratedOverSampler().fit(X, y).sampling_strategy_ == {
-        1: 30, 2: 38}
+        1: 30,
+        2: 38,
+    }
 
 
 # --------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("params, match", [
-    ({"alpha": 1.5}, "alpha"),
-    ({"alpha": -0.1}, "alpha"),
-    ({"n_borrow": -1}, "n_borrow"),
-    ({"n_borrow": 1.5}, "n_borrow"),
-    ({"min_samples": 0}, "min_samples"),
-    ({"shrinkage": "oas"}, "shrinkage"),
-    ({"shrinkage": 2.0}, "shrinkage"),
-    ({"metric": "no-such-metric"}, "metric"),
-    ({"sampling_strategy": "majority"}, "sampling_strategy"),
-    ({"sampling_strategy": {7: 100}}, "not present"),
-    ({"sampling_strategy": {1: 5}}, "cannot remove"),
-])
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"alpha": 1.5}, "alpha"),
+        ({"alpha": -0.1}, "alpha"),
+        ({"n_borrow": -1}, "n_borrow"),
+        ({"n_borrow": 1.5}, "n_borrow"),
+        ({"min_samples": 0}, "min_samples"),
+        ({"shrinkage": "oas"}, "shrinkage"),
+        ({"shrinkage": 2.0}, "shrinkage"),
+        ({"metric": "no-such-metric"}, "metric"),
+        ({"sampling_strategy": "majority"}, "sampling_strategy"),
+        ({"sampling_strategy": {7: 100}}, "not present"),
+        ({"sampling_strategy": {1: 5}}, "cannot remove"),
+    ],
+)
 def test_bad_parameters_raise(params, match):
     X, y = _three_classes()
     with pytest.raises(ValueError, match=match):

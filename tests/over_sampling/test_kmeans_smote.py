@@ -17,9 +17,15 @@ from imblearn.over_sampling import KMeansSMOTE as ImbKMeansSMOTE  # noqa: E402
 
 def _data(n_samples=1000, n_classes=2, random_state=0):
     weights = [0.9] if n_classes == 2 else [0.7, 0.2]
-    return make_classification(n_samples=n_samples, n_features=5, n_informative=4,
-                               n_redundant=0, n_classes=n_classes, weights=weights,
-                               random_state=random_state)
+    return make_classification(
+        n_samples=n_samples,
+        n_features=5,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        weights=weights,
+        random_state=random_state,
+    )
 
 
 def _brute_force_plan(X, y, clusters, label, n_samples, threshold, k, exponent):
@@ -40,13 +46,17 @@ def _brute_force_plan(X, y, clusters, label, n_samples, threshold, k, exponent):
     return {c: (plan[c], math.ceil(n_samples * sparsity[c] / total)) for c in plan}
 
 
-@pytest.mark.parametrize("threshold, exponent", [(0.1, "auto"), (0.2, 2.0),
-                                                 (0.05, "auto")])
+@pytest.mark.parametrize(
+    "threshold, exponent", [(0.1, "auto"), (0.2, 2.0), (0.05, "auto")]
+)
 def test_clusters_kept_and_weighted_as_defined(threshold, exponent):
     X, y = _data()
-    sampler = KMeansSMOTE(kmeans_estimator=KMeans(12, n_init=1, random_state=0),
-                          cluster_balance_threshold=threshold,
-                          density_exponent=exponent, random_state=0)
+    sampler = KMeansSMOTE(
+        kmeans_estimator=KMeans(12, n_init=1, random_state=0),
+        cluster_balance_threshold=threshold,
+        density_exponent=exponent,
+        random_state=0,
+    )
     X_res, y_res = sampler.fit_resample(X, y)
     clusters = sampler.kmeans_estimator_.labels_
     n_samples = sampler.sampling_strategy_[1]
@@ -66,13 +76,21 @@ def test_clusters_kept_and_weighted_as_defined(threshold, exponent):
         for a, b in parents[mine]:
             assert b in allowed[a]
     assert np.all((steps >= 0) & (steps < 1))
-    assert_allclose(X_res[len(X):], X[parents[:, 0]] + steps[:, None]
-                    * (X[parents[:, 1]] - X[parents[:, 0]]), atol=1e-12)
+    assert_allclose(
+        X_res[len(X) :],
+        X[parents[:, 0]] + steps[:, None] * (X[parents[:, 1]] - X[parents[:, 0]]),
+        atol=1e-12,
+    )
 
 
-@pytest.mark.parametrize("params", [{"cluster_balance_threshold": 0.1},
-                                    {"kmeans_estimator": 20},
-                                    {"kmeans_estimator": 1}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cluster_balance_threshold": 0.1},
+        {"kmeans_estimator": 20},
+        {"kmeans_estimator": 1},
+    ],
+)
 def test_class_counts_match_imblearn(params):
     X, y = _data()
     _, y_ours = KMeansSMOTE(random_state=0, **params).fit_resample(X, y)
@@ -85,8 +103,11 @@ def test_synthetic_distribution_matches_imblearn_over_repeats():
     n = len(X)
 
     def moments(sampler_class, seed):
-        sampler = sampler_class(kmeans_estimator=KMeans(8, n_init=1, random_state=0),
-                                cluster_balance_threshold=0.1, random_state=seed)
+        sampler = sampler_class(
+            kmeans_estimator=KMeans(8, n_init=1, random_state=0),
+            cluster_balance_threshold=0.1,
+            random_state=seed,
+        )
         X_res, _ = sampler.fit_resample(X, y)
         return np.r_[X_res[n:].mean(0), X_res[n:].var(0)]
 
@@ -99,20 +120,26 @@ def test_synthetic_distribution_matches_imblearn_over_repeats():
 def test_no_suitable_cluster_raises():
     X, y = _data()
     with pytest.raises(RuntimeError, match="cluster_balance_threshold"):
-        KMeansSMOTE(kmeans_estimator=5, cluster_balance_threshold=0.9,
-                    random_state=0).fit_resample(X, y)
+        KMeansSMOTE(
+            kmeans_estimator=5, cluster_balance_threshold=0.9, random_state=0
+        ).fit_resample(X, y)
 
 
 def test_the_given_kmeans_is_cloned():
     X, y = _data()
     kmeans = KMeans(6, n_init=1, random_state=0)
-    KMeansSMOTE(kmeans_estimator=kmeans, cluster_balance_threshold=0.05,
-                random_state=0).fit_resample(X, y)
+    KMeansSMOTE(
+        kmeans_estimator=kmeans, cluster_balance_threshold=0.05, random_state=0
+    ).fit_resample(X, y)
     assert not hasattr(kmeans, "labels_")
 
 
 def test_n_jobs_does_not_change_the_result():
     X, y = _data()
-    runs = [KMeansSMOTE(cluster_balance_threshold=0.1, random_state=0,
-                        n_jobs=n_jobs).fit_resample(X, y) for n_jobs in (1, 2)]
+    runs = [
+        KMeansSMOTE(
+            cluster_balance_threshold=0.1, random_state=0, n_jobs=n_jobs
+        ).fit_resample(X, y)
+        for n_jobs in (1, 2)
+    ]
     assert_array_equal(runs[0][0], runs[1][0])

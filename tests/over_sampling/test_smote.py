@@ -14,9 +14,15 @@ from imblearn.over_sampling import SMOTE as ImbSMOTE  # noqa: E402
 
 def _data(n_samples=200, n_classes=2, random_state=0):
     weights = [0.8] if n_classes == 2 else [0.6, 0.25]
-    return make_classification(n_samples=n_samples, n_features=5, n_informative=4,
-                               n_redundant=0, n_classes=n_classes, weights=weights,
-                               random_state=random_state)
+    return make_classification(
+        n_samples=n_samples,
+        n_features=5,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        weights=weights,
+        random_state=random_state,
+    )
 
 
 def _brute_force_neighbors(X, y, k, metric="euclidean", **kwargs):
@@ -43,19 +49,22 @@ def _assert_on_segments(X, y, X_res, y_res, sampler, table):
     for (a, b), synthetic_label in zip(parents, y_res[n:]):
         assert y[a] == y[b] == synthetic_label
         assert b in table[a]
-    assert_allclose(X_res[n:], X[parents[:, 0]] + steps[:, None]
-                    * (X[parents[:, 1]] - X[parents[:, 0]]), atol=1e-12)
+    assert_allclose(
+        X_res[n:],
+        X[parents[:, 0]] + steps[:, None] * (X[parents[:, 1]] - X[parents[:, 0]]),
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("k_neighbors", [1, 3, 5])
-def test_every_synthetic_row_lies_on_a_segment_to_a_k_neighbour(n_classes,
-                                                                 k_neighbors):
+def test_every_synthetic_row_lies_on_a_segment_to_a_k_neighbour(n_classes, k_neighbors):
     X, y = _data(n_classes=n_classes)
     sampler = SMOTE(k_neighbors=k_neighbors, random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
-    _assert_on_segments(X, y, X_res, y_res, sampler,
-                        _brute_force_neighbors(X, y, k_neighbors))
+    _assert_on_segments(
+        X, y, X_res, y_res, sampler, _brute_force_neighbors(X, y, k_neighbors)
+    )
 
 
 def test_synthetic_rows_are_collinear_with_their_parents():
@@ -63,11 +72,12 @@ def test_synthetic_rows_are_collinear_with_their_parents():
     sampler = SMOTE(random_state=1)
     X_res, _ = sampler.fit_resample(X, y)
     a, b = sampler.synthetic_pairs_["parents"].T
-    towards_new = X_res[len(X):] - X[a]
+    towards_new = X_res[len(X) :] - X[a]
     towards_partner = X[b] - X[a]
     cosine = np.einsum("ij,ij->i", towards_new, towards_partner) / (
         np.linalg.norm(towards_new, axis=1) * np.linalg.norm(towards_partner, axis=1)
-        + 1e-300)
+        + 1e-300
+    )
     moved = np.linalg.norm(towards_new, axis=1) > 1e-12
     assert_allclose(cosine[moved], 1.0, atol=1e-9)
 
@@ -84,11 +94,18 @@ def test_manhattan_metric_changes_the_neighbours_accordingly():
 
 def test_minkowski_parameter_is_passed_to_the_search():
     X, y = _data(random_state=4)
-    sampler = SMOTE(k_neighbors=3, metric="minkowski", metric_params={"p": 3},
-                    random_state=0)
+    sampler = SMOTE(
+        k_neighbors=3, metric="minkowski", metric_params={"p": 3}, random_state=0
+    )
     X_res, y_res = sampler.fit_resample(X, y)
-    _assert_on_segments(X, y, X_res, y_res, sampler,
-                        _brute_force_neighbors(X, y, 3, metric="minkowski", p=3))
+    _assert_on_segments(
+        X,
+        y,
+        X_res,
+        y_res,
+        sampler,
+        _brute_force_neighbors(X, y, 3, metric="minkowski", p=3),
+    )
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -98,8 +115,7 @@ def test_a_fitted_metric_learner_searches_in_its_learned_space():
     X, y = _data(random_state=5)
     learner = NCA(max_iter=5, random_state=0).fit(X, y)
     # A strongly anisotropic map makes learned and input neighbours differ.
-    learner.components_ = learner.components_ * np.array([[10.0], [1], [1], [1],
-                                                          [0.1]])
+    learner.components_ = learner.components_ * np.array([[10.0], [1], [1], [1], [0.1]])
     sampler = SMOTE(k_neighbors=3, metric=learner, random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
     learned = _brute_force_neighbors(X @ learner.components_.T, y, 3)
@@ -124,8 +140,9 @@ def test_synthetic_distribution_matches_imblearn_over_repeats():
     def moments(sampler_class, seed):
         X_res, y_res = sampler_class(random_state=seed).fit_resample(X, y)
         new, labels = X_res[n:], y_res[n:]
-        return np.concatenate([np.r_[new[labels == c].mean(0), new[labels == c].var(0)]
-                               for c in (1, 2)])
+        return np.concatenate(
+            [np.r_[new[labels == c].mean(0), new[labels == c].var(0)] for c in (1, 2)]
+        )
 
     ours = np.array([moments(SMOTE, seed) for seed in range(20)])
     theirs = np.array([moments(ImbSMOTE, 100 + seed) for seed in range(20)])

@@ -44,8 +44,9 @@ def test_mixed_knn_matches_numpy_twin_with_ties(n_neighbors):
     out_d = np.empty((80, n_neighbors))
     out_i = np.empty((80, n_neighbors), dtype=np.int64)
     kc.mixed_knn(X_cont, X_cat, X_cont, X_cat, 2.0, skip, out_d, out_i)
-    ref_d, ref_i = kc.mixed_knn_numpy(X_cont, X_cat, X_cont, X_cat, 2.0, skip,
-                                      n_neighbors)
+    ref_d, ref_i = kc.mixed_knn_numpy(
+        X_cont, X_cat, X_cont, X_cat, 2.0, skip, n_neighbors
+    )
     np.testing.assert_array_equal(out_i, ref_i)
     np.testing.assert_allclose(out_d, ref_d)
     assert not np.any(out_i == skip[:, None])
@@ -57,8 +58,9 @@ def test_mixed_knn_without_self_exclusion_finds_self_first():
     X_cat = rng.randint(0, 3, size=(50, 2)).astype(np.int64)
     out_d = np.empty((50, 3))
     out_i = np.empty((50, 3), dtype=np.int64)
-    kc.mixed_knn(X_cont, X_cat, X_cont, X_cat, 1.0, np.full(50, -1, np.int64),
-                 out_d, out_i)
+    kc.mixed_knn(
+        X_cont, X_cat, X_cont, X_cat, 1.0, np.full(50, -1, np.int64), out_d, out_i
+    )
     np.testing.assert_array_equal(out_i[:, 0], np.arange(50))
     np.testing.assert_array_equal(out_d[:, 0], 0.0)
 
@@ -70,8 +72,7 @@ def test_categorical_mode_matches_numpy_twin_and_counts():
     draws = rng.uniform(size=(200, 5))
     out = np.empty((200, 5), dtype=np.int64)
     kc.categorical_mode(codes, members, draws, out)
-    np.testing.assert_array_equal(out, kc.categorical_mode_numpy(codes, members,
-                                                                 draws))
+    np.testing.assert_array_equal(out, kc.categorical_mode_numpy(codes, members, draws))
     for s in range(200):
         for f in range(5):
             votes = np.bincount(codes[members[s], f], minlength=4)
@@ -109,8 +110,9 @@ def test_synthetic_rows_follow_the_definition():
     assert np.all((steps >= 0) & (steps < 1))
 
     minority = np.flatnonzero(y == 1)
-    reference, _ = _one_hot_neighbors(X[minority, :3],
-                                      X[minority, 3:].astype(np.int64), 4)
+    reference, _ = _one_hot_neighbors(
+        X[minority, :3], X[minority, 3:].astype(np.int64), 4
+    )
     position = {row: i for i, row in enumerate(minority)}
     for new, (a, b), t in zip(X_new, parents, steps):
         neighbors = minority[reference[position[a]]]
@@ -127,10 +129,12 @@ def test_synthetic_rows_follow_the_definition():
 )
 def test_counts_equal_imbalanced_learn(sampling_strategy):
     X, y = _mixed_data()
-    _, y_ours = SMOTENC([3, 4, 5], sampling_strategy=sampling_strategy,
-                        random_state=0).fit_resample(X, y)
-    _, y_imb = ImbSMOTENC([3, 4, 5], sampling_strategy=sampling_strategy,
-                          random_state=0).fit_resample(X, y)
+    _, y_ours = SMOTENC(
+        [3, 4, 5], sampling_strategy=sampling_strategy, random_state=0
+    ).fit_resample(X, y)
+    _, y_imb = ImbSMOTENC(
+        [3, 4, 5], sampling_strategy=sampling_strategy, random_state=0
+    ).fit_resample(X, y)
     np.testing.assert_array_equal(np.bincount(y_ours), np.bincount(y_imb))
 
 
@@ -164,26 +168,32 @@ def test_distribution_matches_imbalanced_learn():
         X_imb, _ = ImbSMOTENC([3, 4, 5], random_state=seed + 200).fit_resample(X, y)
         means_ours.append(X_ours[n:, :3].mean(axis=0))
         means_imb.append(X_imb[n:, :3].mean(axis=0))
-        freq_ours.append(np.bincount(X_ours[n:, 5].astype(int), minlength=6)
-                         / (X_ours.shape[0] - n))
-        freq_imb.append(np.bincount(X_imb[n:, 5].astype(int), minlength=6)
-                        / (X_imb.shape[0] - n))
-    np.testing.assert_allclose(np.mean(means_ours, axis=0),
-                               np.mean(means_imb, axis=0), atol=0.05)
-    np.testing.assert_allclose(np.mean(freq_ours, axis=0), np.mean(freq_imb, axis=0),
-                               atol=0.03)
+        freq_ours.append(
+            np.bincount(X_ours[n:, 5].astype(int), minlength=6) / (X_ours.shape[0] - n)
+        )
+        freq_imb.append(
+            np.bincount(X_imb[n:, 5].astype(int), minlength=6) / (X_imb.shape[0] - n)
+        )
+    np.testing.assert_allclose(
+        np.mean(means_ours, axis=0), np.mean(means_imb, axis=0), atol=0.05
+    )
+    np.testing.assert_allclose(
+        np.mean(freq_ours, axis=0), np.mean(freq_imb, axis=0), atol=0.03
+    )
 
 
 def test_dataframe_keeps_container_dtypes_and_labels():
     X, y = _mixed_data()
     colors = np.array(["red", "green", "blue", "cyan"], dtype=object)
-    frame = pd.DataFrame({
-        "x0": X[:, 0],
-        "color": pd.Categorical(colors[X[:, 3].astype(int)]),
-        "x1": X[:, 1].astype(np.float32),
-        "size": np.array(["S", "M", "L"], dtype=object)[X[:, 4].astype(int)],
-        "count": X[:, 5].astype(np.int64),
-    })
+    frame = pd.DataFrame(
+        {
+            "x0": X[:, 0],
+            "color": pd.Categorical(colors[X[:, 3].astype(int)]),
+            "x1": X[:, 1].astype(np.float32),
+            "size": np.array(["S", "M", "L"], dtype=object)[X[:, 4].astype(int)],
+            "count": X[:, 5].astype(np.int64),
+        }
+    )
     target = pd.Series(y, name="label")
     sampler = SMOTENC(["color", "size", "count"], random_state=0)
     X_res, y_res = sampler.fit_resample(frame, target)
@@ -208,8 +218,7 @@ def test_object_array_and_sparse_input():
     X_obj[:, 3] = np.array(list("abcd"), dtype=object)[X[:, 3].astype(int)]
     X_res, y_res = SMOTENC([3, 4, 5], random_state=0).fit_resample(X_obj, y)
     assert X_res.dtype == object and set(X_res[:, 3]) <= set("abcd")
-    X_sp, _ = SMOTENC([3, 4, 5], random_state=0).fit_resample(
-        sparse.csr_matrix(X), y)
+    X_sp, _ = SMOTENC([3, 4, 5], random_state=0).fit_resample(sparse.csr_matrix(X), y)
     X_dense, _ = SMOTENC([3, 4, 5], random_state=0).fit_resample(X, y)
     assert sparse.issparse(X_sp) and X_sp.format == "csr"
     np.testing.assert_allclose(X_sp.toarray(), X_dense)
@@ -222,7 +231,7 @@ def test_sample_weight_and_n_jobs():
     X_res, y_res, w_res = sampler.fit_resample(X, y, sample_weight=w)
     a, b = sampler.synthetic_pairs_["parents"].T
     t = sampler.synthetic_pairs_["steps"]
-    np.testing.assert_allclose(w_res[y.size:], (1 - t) * w[a] + t * w[b])
+    np.testing.assert_allclose(w_res[y.size :], (1 - t) * w[a] + t * w[b])
     X_two, _ = SMOTENC([3, 4, 5], random_state=0, n_jobs=2).fit_resample(X, y)
     np.testing.assert_array_equal(X_res, X_two)
 
@@ -265,8 +274,11 @@ def test_many_levels_do_not_allocate_one_hot():
         ({"categorical_features": [7]}, "array", "out of range"),
         ({"categorical_features": ["a"]}, "array", "column names"),
         ({"categorical_features": [True, False]}, "array", "boolean mask"),
-        ({"categorical_features": [3], "categorical_encoder": OneHotEncoder()},
-         "array", "one column of integer codes"),
+        (
+            {"categorical_features": [3], "categorical_encoder": OneHotEncoder()},
+            "array",
+            "one column of integer codes",
+        ),
         ({"categorical_features": [3], "k_neighbors": 80}, "array", "k_neighbors"),
         ({"categorical_features": [4]}, "strings", "must be numeric"),
         ({"categorical_features": ["nope"]}, "frame", "lacks"),

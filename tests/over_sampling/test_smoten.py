@@ -26,8 +26,9 @@ def _nominal_data(n=240, levels=(3, 5, 8, 4), minority=0.3, seed=0):
     for m in levels:
         p0 = rng.dirichlet(np.ones(m))
         p1 = rng.dirichlet(np.ones(m))
-        columns.append(np.where(y == 1, rng.choice(m, size=n, p=p1),
-                                rng.choice(m, size=n, p=p0)))
+        columns.append(
+            np.where(y == 1, rng.choice(m, size=n, p=p1), rng.choice(m, size=n, p=p0))
+        )
     return LETTERS[np.column_stack(columns)], y
 
 
@@ -53,22 +54,26 @@ def test_vdm_knn_matches_twin_and_brute_force_pairwise_matrix(n_neighbors):
     out_d = np.empty((150, n_neighbors))
     out_i = np.empty((150, n_neighbors), dtype=np.int64)
     kc.vdm_knn(codes, codes, proba, offsets, skip, out_d, out_i)
-    twin_d, twin_i = kc.vdm_knn_numpy(codes, codes, proba, offsets, skip,
-                                      n_neighbors)
+    twin_d, twin_i = kc.vdm_knn_numpy(codes, codes, proba, offsets, skip, n_neighbors)
     np.testing.assert_array_equal(out_i, twin_i)
     np.testing.assert_allclose(out_d, twin_d)
 
     # Independent reference: imbalanced-learn's full pairwise VDM matrix.
     # Categorical rows tie often, so compare distances and tie-aware sets.
-    full = ValueDifferenceMetric().fit(codes.astype(np.int32), y).pairwise(
-        codes.astype(np.int32))
+    full = (
+        ValueDifferenceMetric()
+        .fit(codes.astype(np.int32), y)
+        .pairwise(codes.astype(np.int32))
+    )
     np.fill_diagonal(full, np.inf)
     ref_d = np.sort(full, axis=1)[:, :n_neighbors]
     np.testing.assert_allclose(out_d, ref_d, atol=1e-12)
-    np.testing.assert_allclose(np.take_along_axis(full, out_i, axis=1), ref_d,
-                               atol=1e-12)
-    np.testing.assert_array_equal(vdm_neighbors(codes, proba, offsets, n_neighbors),
-                                  out_i)
+    np.testing.assert_allclose(
+        np.take_along_axis(full, out_i, axis=1), ref_d, atol=1e-12
+    )
+    np.testing.assert_array_equal(
+        vdm_neighbors(codes, proba, offsets, n_neighbors), out_i
+    )
 
 
 def test_synthetic_rows_are_the_mode_of_row_and_neighbors():
@@ -79,8 +84,11 @@ def test_synthetic_rows_are_the_mode_of_row_and_neighbors():
     np.testing.assert_array_equal(X_res[:n], X)
     codes = _codes(X)
     minority = np.flatnonzero(y == 1)
-    full = ValueDifferenceMetric().fit(codes.astype(np.int32), y).pairwise(
-        codes[minority].astype(np.int32))
+    full = (
+        ValueDifferenceMetric()
+        .fit(codes.astype(np.int32), y)
+        .pairwise(codes[minority].astype(np.int32))
+    )
     np.fill_diagonal(full, np.inf)
     parents = sampler.synthetic_pairs_["parents"]
     np.testing.assert_array_equal(parents[:, 0], parents[:, 1])
@@ -100,10 +108,12 @@ def test_synthetic_rows_are_the_mode_of_row_and_neighbors():
 @pytest.mark.parametrize("sampling_strategy", ["auto", "all", 0.8, {1: 200}])
 def test_counts_equal_imbalanced_learn(sampling_strategy):
     X, y = _nominal_data()
-    _, y_ours = SMOTEN(sampling_strategy=sampling_strategy,
-                       random_state=0).fit_resample(X, y)
-    _, y_imb = ImbSMOTEN(sampling_strategy=sampling_strategy,
-                         random_state=0).fit_resample(X, y)
+    _, y_ours = SMOTEN(
+        sampling_strategy=sampling_strategy, random_state=0
+    ).fit_resample(X, y)
+    _, y_imb = ImbSMOTEN(
+        sampling_strategy=sampling_strategy, random_state=0
+    ).fit_resample(X, y)
     np.testing.assert_array_equal(np.bincount(y_ours), np.bincount(y_imb))
 
 
@@ -124,20 +134,25 @@ def test_distribution_matches_imbalanced_learn():
         X_ours, _ = SMOTEN(random_state=seed + 100).fit_resample(X, y)
         X_imb, _ = ImbSMOTEN(random_state=seed + 200).fit_resample(X, y)
         codes = OrdinalEncoder(categories=[list(LETTERS)] * 4).fit(X)
-        freq_ours.append(np.bincount(codes.transform(X_ours[n:])[:, 2].astype(int),
-                                     minlength=8) / (len(X_ours) - n))
-        freq_imb.append(np.bincount(codes.transform(X_imb[n:])[:, 2].astype(int),
-                                    minlength=8) / (len(X_imb) - n))
-    np.testing.assert_allclose(np.mean(freq_ours, axis=0), np.mean(freq_imb, axis=0),
-                               atol=0.03)
+        freq_ours.append(
+            np.bincount(codes.transform(X_ours[n:])[:, 2].astype(int), minlength=8)
+            / (len(X_ours) - n)
+        )
+        freq_imb.append(
+            np.bincount(codes.transform(X_imb[n:])[:, 2].astype(int), minlength=8)
+            / (len(X_imb) - n)
+        )
+    np.testing.assert_allclose(
+        np.mean(freq_ours, axis=0), np.mean(freq_imb, axis=0), atol=0.03
+    )
 
 
 def test_dataframe_numeric_sparse_and_sample_weight():
     X, y = _nominal_data()
-    frame = pd.DataFrame({"a": pd.Categorical(X[:, 0]), "b": X[:, 1],
-                          "c": X[:, 2], "d": X[:, 3]})
-    X_res, y_res = SMOTEN(random_state=0).fit_resample(frame, pd.Series(y,
-                                                                          name="t"))
+    frame = pd.DataFrame(
+        {"a": pd.Categorical(X[:, 0]), "b": X[:, 1], "c": X[:, 2], "d": X[:, 3]}
+    )
+    X_res, y_res = SMOTEN(random_state=0).fit_resample(frame, pd.Series(y, name="t"))
     assert isinstance(X_res, pd.DataFrame) and (X_res.dtypes == frame.dtypes).all()
     assert set(X_res["c"]) <= set(X[:, 2])
     assert y_res.name == "t"
@@ -156,8 +171,9 @@ def test_dataframe_numeric_sparse_and_sample_weight():
     w = np.arange(1.0, y.size + 1)
     sampler = SMOTEN(random_state=0)
     _, _, w_res = sampler.fit_resample(X, y, sample_weight=w)
-    np.testing.assert_array_equal(w_res[y.size:],
-                                  w[sampler.synthetic_pairs_["parents"][:, 0]])
+    np.testing.assert_array_equal(
+        w_res[y.size :], w[sampler.synthetic_pairs_["parents"][:, 0]]
+    )
 
 
 def test_n_jobs_does_not_change_the_result():

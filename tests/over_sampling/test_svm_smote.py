@@ -15,10 +15,17 @@ from imblearn.over_sampling import SVMSMOTE as ImbSVMSMOTE  # noqa: E402
 
 def _data(n_samples=300, n_classes=2, random_state=0):
     weights = [0.85] if n_classes == 2 else [0.6, 0.25]
-    return make_classification(n_samples=n_samples, n_features=4, n_informative=3,
-                               n_redundant=0, n_classes=n_classes, weights=weights,
-                               flip_y=0.03, class_sep=0.8,
-                               random_state=random_state)
+    return make_classification(
+        n_samples=n_samples,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        weights=weights,
+        flip_y=0.03,
+        class_sep=0.8,
+        random_state=random_state,
+    )
 
 
 def _nearest(X, query_rows, index_rows, k):
@@ -31,8 +38,7 @@ def _nearest(X, query_rows, index_rows, k):
 def test_support_vectors_are_classified_and_used_as_defined(n_classes):
     X, y = _data(n_classes=n_classes)
     k, m, out_step = 4, 8, 0.3
-    sampler = SVMSMOTE(k_neighbors=k, m_neighbors=m, out_step=out_step,
-                       random_state=0)
+    sampler = SVMSMOTE(k_neighbors=k, m_neighbors=m, out_step=out_step, random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
     n = len(X)
     support = SVC(gamma="scale", random_state=0).fit(X, y).support_
@@ -43,8 +49,9 @@ def test_support_vectors_are_classified_and_used_as_defined(n_classes):
         n_foreign = (y[_nearest(X, vectors, np.arange(n), m)] != label).sum(axis=1)
         kinds = sampler.support_kinds_[label]
         assert_array_equal(kinds["noise"], vectors[n_foreign == m])
-        assert_array_equal(kinds["danger"],
-                           vectors[(2 * n_foreign >= m) & (n_foreign < m)])
+        assert_array_equal(
+            kinds["danger"], vectors[(2 * n_foreign >= m) & (n_foreign < m)]
+        )
         assert_array_equal(kinds["safe"], vectors[2 * n_foreign < m])
         mine = y_res[n:] == label
         starts, step = parents[mine, 0], steps[mine]
@@ -54,22 +61,31 @@ def test_support_vectors_are_classified_and_used_as_defined(n_classes):
         assert np.all((step[from_danger] >= 0) & (step[from_danger] < 1))
         assert np.all((step[from_safe] <= 0) & (step[from_safe] > -out_step))
         class_rows = np.flatnonzero(y == label)
-        allowed = dict(zip(class_rows.tolist(),
-                           map(set, _nearest(X, class_rows, class_rows, k).tolist())))
+        allowed = dict(
+            zip(
+                class_rows.tolist(),
+                map(set, _nearest(X, class_rows, class_rows, k).tolist()),
+            )
+        )
         for a, b in parents[mine]:
             assert b in allowed[a]
-    assert_allclose(X_res[n:], X[parents[:, 0]] + steps[:, None]
-                    * (X[parents[:, 1]] - X[parents[:, 0]]), atol=1e-12)
+    assert_allclose(
+        X_res[n:],
+        X[parents[:, 0]] + steps[:, None] * (X[parents[:, 1]] - X[parents[:, 0]]),
+        atol=1e-12,
+    )
 
 
 def test_class_counts_match_imblearn():
     for n_classes in (2, 3):
         X, y = _data(n_classes=n_classes)
         for strategy in ("auto", "all"):
-            _, y_ours = SVMSMOTE(sampling_strategy=strategy,
-                                 random_state=0).fit_resample(X, y)
-            _, y_imb = ImbSVMSMOTE(sampling_strategy=strategy,
-                                   random_state=0).fit_resample(X, y)
+            _, y_ours = SVMSMOTE(
+                sampling_strategy=strategy, random_state=0
+            ).fit_resample(X, y)
+            _, y_imb = ImbSVMSMOTE(
+                sampling_strategy=strategy, random_state=0
+            ).fit_resample(X, y)
             assert_array_equal(np.bincount(y_ours), np.bincount(y_imb))
 
 
@@ -106,7 +122,7 @@ def test_negative_steps_give_clipped_weights():
     parents = sampler.synthetic_pairs_["parents"]
     safe = sampler.synthetic_pairs_["steps"] < 0
     assert safe.any()
-    assert_allclose(w_res[len(y):][safe], weights[parents[safe, 0]])
+    assert_allclose(w_res[len(y) :][safe], weights[parents[safe, 0]])
 
 
 def test_all_noise_raises():

@@ -17,8 +17,14 @@ from sklearn_metric.under_sampling._cluster_complexity import (
 
 def _imbalanced(n_samples=400, weights=(0.6, 0.3, 0.1), seed=0):
     return make_classification(
-        n_samples=n_samples, n_features=5, n_informative=3, n_redundant=0,
-        n_classes=len(weights), weights=list(weights), n_clusters_per_class=2, flip_y=0,
+        n_samples=n_samples,
+        n_features=5,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=len(weights),
+        weights=list(weights),
+        n_clusters_per_class=2,
+        flip_y=0,
         random_state=seed,
     )
 
@@ -27,8 +33,9 @@ def _three_blobs(n_per_blob=120, spreads=(0.2, 0.5, 1.0), seed=0):
     """Class 0: three far-apart blobs of different spread; class 1: one blob."""
     rng = np.random.default_rng(seed)
     centers = np.array([[0.0, 0.0], [40.0, 0.0], [0.0, 40.0]])
-    X0 = np.vstack([c + s * rng.standard_normal((n_per_blob, 2))
-                    for c, s in zip(centers, spreads)])
+    X0 = np.vstack(
+        [c + s * rng.standard_normal((n_per_blob, 2)) for c, s in zip(centers, spreads)]
+    )
     X1 = np.array([20.0, 20.0]) + 0.5 * rng.standard_normal((30, 2))
     X = np.vstack([X0, X1])
     y = np.r_[np.zeros(len(X0), dtype=int), np.ones(30, dtype=int)]
@@ -56,8 +63,7 @@ def test_counts_follow_the_strategy(strategy, expected):
     X, y = _imbalanced()
     counts = np.bincount(y)
     assert counts.tolist() == [240, 120, 40]
-    sampler = ClusterComplexityUnderSampler(sampling_strategy=strategy,
-                                            random_state=0)
+    sampler = ClusterComplexityUnderSampler(sampling_strategy=strategy, random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
     want = {c: expected.get(c, counts[c]) for c in range(3)}
     assert np.bincount(y_res).tolist() == [want[c] for c in range(3)]
@@ -69,14 +75,25 @@ def test_float_strategy_binary():
     X, y = make_classification(n_samples=300, weights=[0.8], random_state=1)
     n_min = np.bincount(y).min()
     _, y_res = ClusterComplexityUnderSampler(
-        sampling_strategy=0.5, random_state=0).fit_resample(X, y)
+        sampling_strategy=0.5, random_state=0
+    ).fit_resample(X, y)
     assert np.bincount(y_res).tolist() == [int(n_min / 0.5), n_min]
 
 
 @pytest.mark.parametrize(
     "strategy",
-    ["auto", "majority", "not minority", "not majority", "all", 0.3, 0.75, 1.0,
-     {0: 50}, {0: 7, 1: 3}],
+    [
+        "auto",
+        "majority",
+        "not minority",
+        "not majority",
+        "all",
+        0.3,
+        0.75,
+        1.0,
+        {0: 50},
+        {0: 7, 1: 3},
+    ],
 )
 def test_strategy_matches_imbalanced_learn(strategy):
     validation = pytest.importorskip("imblearn.utils._validation")
@@ -84,8 +101,7 @@ def test_strategy_matches_imbalanced_learn(strategy):
     if isinstance(strategy, float):
         y = np.r_[np.zeros(90, dtype=int), np.ones(25, dtype=int)]
     else:
-        y = np.r_[np.zeros(90, dtype=int), np.ones(25, dtype=int),
-                  np.full(10, 2)]
+        y = np.r_[np.zeros(90, dtype=int), np.ones(25, dtype=int), np.full(10, 2)]
     rng.shuffle(y)
     ours = resolve_under_sampling_strategy(strategy, y)
     ref = validation.check_sampling_strategy(strategy, y, "under-sampling")
@@ -116,10 +132,17 @@ def test_float_too_small_for_the_majority():
         resolve_under_sampling_strategy(0.5, y)
 
 
-@pytest.mark.parametrize("params", [{"n_clusters": 0}, {"temperature": 0.0},
-                                    {"keep": "middle"}, {"metric": "manhattan"},
-                                    {"min_fraction": 1.5},
-                                    {"inter_clusters": "same"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"n_clusters": 0},
+        {"temperature": 0.0},
+        {"keep": "middle"},
+        {"metric": "manhattan"},
+        {"min_fraction": 1.5},
+        {"inter_clusters": "same"},
+    ],
+)
 def test_parameter_validation(params):
     X, y = _imbalanced()
     with pytest.raises(InvalidParameterError):
@@ -159,23 +182,31 @@ def test_per_cluster_budget_bounds():
     X, y = _imbalanced()
     sampler = ClusterComplexityUnderSampler(n_clusters=6, random_state=0)
     sampler.fit_resample(X, y)
-    kept_per_cluster = np.bincount(sampler.cluster_labels_[sampler.sample_indices_],
-                                   minlength=len(sampler.cluster_sizes_))
+    kept_per_cluster = np.bincount(
+        sampler.cluster_labels_[sampler.sample_indices_],
+        minlength=len(sampler.cluster_sizes_),
+    )
     np.testing.assert_array_equal(kept_per_cluster, sampler.cluster_budget_)
     assert np.all(sampler.cluster_budget_ <= sampler.cluster_sizes_)
     for cls, n_keep in sampler.sampling_strategy_.items():
         mine = sampler.cluster_class_ == cls
         assert sampler.cluster_budget_[mine].sum() == n_keep
         floor = np.floor(0.5 * n_keep / mine.sum())
-        assert np.all(sampler.cluster_budget_[mine]
-                      >= np.minimum(floor, sampler.cluster_sizes_[mine]))
+        assert np.all(
+            sampler.cluster_budget_[mine]
+            >= np.minimum(floor, sampler.cluster_sizes_[mine])
+        )
 
 
 def _brute_force_complexity(X, labels, owners, n_inter, inter_clusters="all"):
     n_clusters = labels.max() + 1
     centers = np.array([X[labels == j].mean(axis=0) for j in range(n_clusters)])
-    d_intra = np.array([np.linalg.norm(X[labels == j] - centers[j], axis=1).mean()
-                        for j in range(n_clusters)])
+    d_intra = np.array(
+        [
+            np.linalg.norm(X[labels == j] - centers[j], axis=1).mean()
+            for j in range(n_clusters)
+        ]
+    )
     D = cdist(centers, centers)
     d_inter = np.empty(n_clusters)
     for j in range(n_clusters):
@@ -191,11 +222,12 @@ def _brute_force_complexity(X, labels, owners, n_inter, inter_clusters="all"):
 def test_complexity_matches_brute_force(inter_clusters):
     X, y, _ = _three_blobs()
     sampler = ClusterComplexityUnderSampler(
-        n_clusters=3, n_inter_neighbors=2, inter_clusters=inter_clusters,
-        random_state=0)
+        n_clusters=3, n_inter_neighbors=2, inter_clusters=inter_clusters, random_state=0
+    )
     sampler.fit_resample(X, y)
     centers, complexity = _brute_force_complexity(
-        X, sampler.cluster_labels_, sampler.cluster_class_, 2, inter_clusters)
+        X, sampler.cluster_labels_, sampler.cluster_class_, 2, inter_clusters
+    )
     np.testing.assert_allclose(sampler.cluster_centers_, centers, atol=1e-8)
     np.testing.assert_allclose(sampler.cluster_complexity_, complexity, rtol=1e-8)
 
@@ -203,7 +235,8 @@ def test_complexity_matches_brute_force(inter_clusters):
 def test_allocation_is_proportional_to_complexity():
     X, y, blob = _three_blobs(spreads=(0.2, 0.5, 1.0))
     sampler = ClusterComplexityUnderSampler(
-        sampling_strategy={0: 90}, n_clusters=3, min_fraction=0.0, random_state=0)
+        sampling_strategy={0: 90}, n_clusters=3, min_fraction=0.0, random_state=0
+    )
     sampler.fit_resample(X, y)
     labels = sampler.cluster_labels_
     # k-means recovers the three blobs of class 0.
@@ -234,8 +267,9 @@ def test_softmax_temperature():
     np.testing.assert_array_equal(flat, [20, 20, 20])
     # A low temperature with a cap: the capped cluster is full, and the
     # Euclidean projection (the paper's QP) spreads the spill evenly.
-    capped = cluster_budget(complexity, np.array([100, 100, 10]), 60,
-                            temperature=0.01, min_fraction=0)
+    capped = cluster_budget(
+        complexity, np.array([100, 100, 10]), 60, temperature=0.01, min_fraction=0
+    )
     np.testing.assert_array_equal(capped, [25, 25, 10])
 
 
@@ -254,8 +288,10 @@ def test_capped_simplex_projection_matches_slsqp(seed):
     target = rng.uniform(-5, 25, size=n)
     x = capped_simplex_projection(target, lower, upper, total)
     result = optimize.minimize(
-        lambda z: 0.5 * np.sum((z - target) ** 2), x0=(lower + upper) / 2,
-        jac=lambda z: z - target, method="SLSQP",
+        lambda z: 0.5 * np.sum((z - target) ** 2),
+        x0=(lower + upper) / 2,
+        jac=lambda z: z - target,
+        method="SLSQP",
         bounds=list(zip(lower, upper)),
         constraints=[{"type": "eq", "fun": lambda z: z.sum() - total}],
         options={"ftol": 1e-12, "maxiter": 500},
@@ -267,13 +303,13 @@ def test_capped_simplex_projection_matches_slsqp(seed):
 
 def test_capped_simplex_projection_rejects_an_empty_set():
     with pytest.raises(ValueError, match="empty"):
-        capped_simplex_projection(np.zeros(2), np.array([3.0, 3.0]),
-                                  np.array([5.0, 5.0]), 4.0)
+        capped_simplex_projection(
+            np.zeros(2), np.array([3.0, 3.0]), np.array([5.0, 5.0]), 4.0
+        )
 
 
 def _distances_to_own_center(sampler, X):
-    return np.linalg.norm(X - sampler.cluster_centers_[sampler.cluster_labels_],
-                          axis=1)
+    return np.linalg.norm(X - sampler.cluster_centers_[sampler.cluster_labels_], axis=1)
 
 
 @pytest.mark.parametrize("keep", ["hard", "easy"])
@@ -302,8 +338,10 @@ def test_random_keep_respects_the_budget():
     X, y = _imbalanced()
     sampler = ClusterComplexityUnderSampler(keep="random", random_state=0)
     sampler.fit_resample(X, y)
-    kept_per_cluster = np.bincount(sampler.cluster_labels_[sampler.sample_indices_],
-                                   minlength=len(sampler.cluster_sizes_))
+    kept_per_cluster = np.bincount(
+        sampler.cluster_labels_[sampler.sample_indices_],
+        minlength=len(sampler.cluster_sizes_),
+    )
     np.testing.assert_array_equal(kept_per_cluster, sampler.cluster_budget_)
     hard = ClusterComplexityUnderSampler(random_state=0).fit_resample(X, y)
     assert not np.array_equal(hard[0], X[sampler.sample_indices_])
@@ -343,8 +381,9 @@ def test_cosine_ignores_the_scale_of_rows():
 def test_dataframe_and_series_keep_their_container():
     pd = pytest.importorskip("pandas")
     X, y = _imbalanced()
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])],
-                         index=np.arange(len(y)) + 1000)
+    frame = pd.DataFrame(
+        X, columns=[f"f{i}" for i in range(X.shape[1])], index=np.arange(len(y)) + 1000
+    )
     frame["f0"] = frame["f0"].astype(np.float32)
     target = pd.Series(y, name="label", index=frame.index)
     sampler = ClusterComplexityUnderSampler(random_state=0)
@@ -354,8 +393,9 @@ def test_dataframe_and_series_keep_their_container():
     assert X_res.dtypes.equals(frame.dtypes)
     assert X_res.index.equals(pd.RangeIndex(len(X_res)))
     assert y_res.name == "label"
-    np.testing.assert_array_equal(X_res.to_numpy(),
-                                  frame.to_numpy()[sampler.sample_indices_])
+    np.testing.assert_array_equal(
+        X_res.to_numpy(), frame.to_numpy()[sampler.sample_indices_]
+    )
     np.testing.assert_array_equal(sampler.feature_names_in_, frame.columns)
 
 
@@ -373,8 +413,9 @@ def test_sparse_keeps_its_format(fmt):
     dense = ClusterComplexityUnderSampler(random_state=0)
     dense.fit_resample(X, y)
     np.testing.assert_array_equal(dense.cluster_labels_, sampler.cluster_labels_)
-    np.testing.assert_allclose(dense.cluster_complexity_,
-                               sampler.cluster_complexity_, rtol=1e-9)
+    np.testing.assert_allclose(
+        dense.cluster_complexity_, sampler.cluster_complexity_, rtol=1e-9
+    )
     np.testing.assert_array_equal(dense.sample_indices_, sampler.sample_indices_)
 
 
@@ -405,10 +446,10 @@ def test_in_imbalanced_learn_pipeline():
     imblearn_pipeline = pytest.importorskip("imblearn.pipeline")
     from sklearn.linear_model import LogisticRegression
 
-    X, y = make_blobs(n_samples=[300, 40], centers=[[0, 0], [2, 2]],
-                      random_state=0)
+    X, y = make_blobs(n_samples=[300, 40], centers=[[0, 0], [2, 2]], random_state=0)
     pipe = imblearn_pipeline.make_pipeline(
-        ClusterComplexityUnderSampler(random_state=0), LogisticRegression())
+        ClusterComplexityUnderSampler(random_state=0), LogisticRegression()
+    )
     pipe.fit(X, y)
     assert pipe[-1].n_features_in_ == 2
     assert pipe.score(X, y) > 0.8

@@ -41,7 +41,11 @@ def test_type_filter_rejects_unknown_kind():
 
 def test_all_functions_lists_the_distance_api():
     names = dict(all_functions())
-    for name in ("knn_search", "pairwise_distances", "paired_distances",
-                 "pairwise_distances_chunked"):
+    for name in (
+        "knn_search",
+        "pairwise_distances",
+        "paired_distances",
+        "pairwise_distances_chunked",
+    ):
         assert f"sklearn_metric.distances.{name}" in names
     assert all(not name.split(".")[-1].startswith("_") for name in names)
