@@ -34,15 +34,14 @@ import numpy as np
 from sklearn import get_config
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import (
-    HasMethods,
     Interval,
-    StrOptions,
     validate_params,
 )
 
 from ._kernels import _distances as _kd
 from ._kernels import _topk as _kt
 from ._kernels._threads import parallel_section, threads_for_work
+from ._metric import METRIC_CONSTRAINT, METRICS, MahalanobisMetric
 
 __all__ = [
     "METRICS",
@@ -52,20 +51,6 @@ __all__ = [
     "pairwise_distances_chunked",
 ]
 
-#: Names accepted by the ``metric`` parameter, aliases included.
-METRICS = (
-    "euclidean",
-    "sqeuclidean",
-    "manhattan",
-    "cityblock",
-    "l1",
-    "l2",
-    "chebyshev",
-    "minkowski",
-    "cosine",
-    "mahalanobis",
-    "snr",
-)
 
 _CODES = {
     "euclidean": _kd.EUCLIDEAN,
@@ -102,12 +87,6 @@ _BLOCK_COLS = 1024
 # to apply first (Mahalanobis), or a Python callable with its keyword arguments.
 _Metric = namedtuple("_Metric", ["code", "p", "components", "func", "kwargs"])
 
-_METRIC_CONSTRAINT = [
-    StrOptions(set(METRICS)),
-    callable,
-    HasMethods(["get_mahalanobis_matrix"]),
-]
-
 
 def _resolve_metric(metric, params, n_features):
     """Turn ``metric`` and its keyword parameters into a :class:`_Metric`."""
@@ -124,8 +103,6 @@ def _resolve_metric(metric, params, n_features):
                 "not fitted: it has no components_."
             )
         return _mahalanobis_from_components(components, n_features)
-    from .metric_learning._base import MahalanobisMetric
-
     if isinstance(metric, MahalanobisMetric) and not params:
         # The callable of a learner's get_metric(): its map is known, so the
         # kernels can run instead of one Python call per pair.
@@ -138,8 +115,7 @@ def _resolve_metric(metric, params, n_features):
     if unknown:
         accepted = f"accepted: {sorted(allowed)}" if allowed else "it takes none"
         raise TypeError(
-            f"Unknown parameter(s) {sorted(unknown)} for metric={metric!r}; "
-            f"{accepted}."
+            f"Unknown parameter(s) {sorted(unknown)} for metric={metric!r}; {accepted}."
         )
     if metric == "mahalanobis":
         return _resolve_mahalanobis(params, n_features)
@@ -261,18 +237,21 @@ class _PairwiseEngine:
         if metric.code == _kd.COSINE:
             self.X, self.Y = X, (X if self.same else Y)
             self.norm_x = np.sqrt(np.einsum("ij,ij->i", X64, X64))
-            self.norm_y = self.norm_x if self.same else np.sqrt(
-                np.einsum("ij,ij->i", Y64, Y64))
+            self.norm_y = (
+                self.norm_x if self.same else np.sqrt(np.einsum("ij,ij->i", Y64, Y64))
+            )
             self.gemm_x = X64 / np.where(self.norm_x == 0, 1.0, self.norm_x)[:, None]
-            self.gemm_y = self.gemm_x if self.same else (
-                Y64 / np.where(self.norm_y == 0, 1.0, self.norm_y)[:, None])
+            self.gemm_y = (
+                self.gemm_x
+                if self.same
+                else (Y64 / np.where(self.norm_y == 0, 1.0, self.norm_y)[:, None])
+            )
             return
         # Centring costs one pass and keeps the norms, hence the rounding of
         # the expansion, small for data far from the origin.
         mean = Y64.mean(axis=0)
         self.X = self.gemm_x = np.ascontiguousarray(X64 - mean)
-        self.Y = self.gemm_y = (
-            self.X if self.same else np.ascontiguousarray(Y64 - mean))
+        self.Y = self.gemm_y = self.X if self.same else np.ascontiguousarray(Y64 - mean)
         self.sq_norm_x = np.einsum("ij,ij->i", self.X, self.X)
         self.sq_norm_y = np.einsum("ij,ij->i", self.Y, self.Y)
 
@@ -290,22 +269,35 @@ class _PairwiseEngine:
             with parallel_section(self.n_threads):
                 if metric.code == _kd.COSINE:
                     _kd.gemm_cosine_fixup(
-                        self.X[start:stop], self.Y, self.norm_x[start:stop],
-                        self.norm_y, self.rel_tol, block,
+                        self.X[start:stop],
+                        self.Y,
+                        self.norm_x[start:stop],
+                        self.norm_y,
+                        self.rel_tol,
+                        block,
                     )
                 else:
                     _kd.gemm_sqeuclidean_fixup(
-                        self.X[start:stop], self.Y, self.sq_norm_x[start:stop],
-                        self.sq_norm_y, self.rel_tol,
-                        metric.code == _kd.SQEUCLIDEAN, block,
+                        self.X[start:stop],
+                        self.Y,
+                        self.sq_norm_x[start:stop],
+                        self.sq_norm_y,
+                        self.rel_tol,
+                        metric.code == _kd.SQEUCLIDEAN,
+                        block,
                     )
             if block is not out:
                 out[...] = block
             return
         with parallel_section(self.n_threads):
             _kd.pairwise_direct(
-                self.X[start:stop], self.Y, self.aux_x[start:stop], self.aux_y,
-                metric.code, metric.p, out,
+                self.X[start:stop],
+                self.Y,
+                self.aux_x[start:stop],
+                self.aux_y,
+                metric.code,
+                metric.p,
+                out,
             )
 
 
@@ -319,7 +311,7 @@ def _prepare_pairwise(X, Y, metric, n_jobs, params):
 _PAIRWISE_PARAMS = {
     "X": ["array-like"],
     "Y": ["array-like", None],
-    "metric": _METRIC_CONSTRAINT,
+    "metric": METRIC_CONSTRAINT,
     "n_jobs": [Integral, None],
 }
 
@@ -395,8 +387,9 @@ _CHUNKED_PARAMS = dict(
 
 
 @validate_params(_CHUNKED_PARAMS, prefer_skip_nested_validation=True)
-def pairwise_distances_chunked(X, Y=None, metric="euclidean", *, working_memory=None,
-                               n_jobs=None, **params):
+def pairwise_distances_chunked(
+    X, Y=None, metric="euclidean", *, working_memory=None, n_jobs=None, **params
+):
     """Generate the pairwise distance matrix one block of rows at a time.
 
     Parameters
@@ -438,8 +431,12 @@ def pairwise_distances_chunked(X, Y=None, metric="euclidean", *, working_memory=
 
 
 @validate_params(
-    {"X": ["array-like"], "Y": ["array-like"], "metric": _METRIC_CONSTRAINT,
-     "n_jobs": [Integral, None]},
+    {
+        "X": ["array-like"],
+        "Y": ["array-like"],
+        "metric": METRIC_CONSTRAINT,
+        "n_jobs": [Integral, None],
+    },
     prefer_skip_nested_validation=True,
 )
 def paired_distances(X, Y, metric="euclidean", *, n_jobs=None, **params):
@@ -495,14 +492,26 @@ def paired_distances(X, Y, metric="euclidean", *, n_jobs=None, **params):
 
 
 @validate_params(
-    {"X_query": ["array-like"], "X_index": ["array-like"],
-     "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-     "metric": _METRIC_CONSTRAINT, "exclude_self": ["boolean"],
-     "n_jobs": [Integral, None]},
+    {
+        "X_query": ["array-like"],
+        "X_index": ["array-like"],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "metric": METRIC_CONSTRAINT,
+        "exclude_self": ["boolean"],
+        "n_jobs": [Integral, None],
+    },
     prefer_skip_nested_validation=True,
 )
-def knn_search(X_query, X_index, n_neighbors, *, metric="euclidean",
-               exclude_self=False, n_jobs=None, **params):
+def knn_search(
+    X_query,
+    X_index,
+    n_neighbors,
+    *,
+    metric="euclidean",
+    exclude_self=False,
+    n_jobs=None,
+    **params,
+):
     """Find the exact nearest rows of X_index for every row of X_query.
 
     The search is brute force, exact, parallel over queries and chunked: the
@@ -553,8 +562,9 @@ def knn_search(X_query, X_index, n_neighbors, *, metric="euclidean",
            [2., 3.],
            [4., 6.]])
     """
-    X_query, X_index = _check_inputs(X_query, X_index, X_name="X_query",
-                                     Y_name="X_index")
+    X_query, X_index = _check_inputs(
+        X_query, X_index, X_name="X_query", Y_name="X_index"
+    )
     n_queries, n_index = X_query.shape[0], X_index.shape[0]
     if exclude_self and n_queries != n_index:
         raise ValueError(
@@ -566,26 +576,33 @@ def knn_search(X_query, X_index, n_neighbors, *, metric="euclidean",
         raise ValueError(
             f"n_neighbors={n_neighbors} is more than the {n_eligible} rows that can "
             f"be neighbours (n_index={n_index}"
-            + (", minus the query itself with exclude_self=True)." if exclude_self
-               else ").")
+            + (
+                ", minus the query itself with exclude_self=True)."
+                if exclude_self
+                else ")."
+            )
         )
     metric = _resolve_metric(metric, params, X_query.shape[1])
     n_threads = threads_for_work(n_queries * n_index * X_query.shape[1], n_jobs)
     if metric.func is not None:
-        distances, indices = _knn_callable(X_query, X_index, n_neighbors, metric,
-                                           exclude_self)
+        distances, indices = _knn_callable(
+            X_query, X_index, n_neighbors, metric, exclude_self
+        )
     else:
         Q = _embed(X_query, metric)
         Y = _embed(X_index, metric)
-        if (metric.code in (_kd.EUCLIDEAN, _kd.SQEUCLIDEAN)
-                and Q.shape[1] >= _GEMM_MIN_FEATURES):
+        if (
+            metric.code in (_kd.EUCLIDEAN, _kd.SQEUCLIDEAN)
+            and Q.shape[1] >= _GEMM_MIN_FEATURES
+        ):
             distances, indices = _knn_gemm(Q, Y, n_neighbors, exclude_self, n_threads)
             if metric.code == _kd.EUCLIDEAN:
                 np.sqrt(distances, out=distances)
         else:
             query_ids = _query_ids(n_queries, exclude_self)
-            distances, indices = _knn_direct(Q, Y, n_neighbors, metric, query_ids,
-                                             n_threads)
+            distances, indices = _knn_direct(
+                Q, Y, n_neighbors, metric, query_ids, n_threads
+            )
     return distances.astype(X_query.dtype, copy=False), indices
 
 
@@ -601,8 +618,9 @@ def _knn_direct(Q, Y, n_neighbors, metric, query_ids, n_threads):
     aux_q = _kd.row_aux(Q, metric.code)
     aux_y = _kd.row_aux(Y, metric.code)
     with parallel_section(n_threads):
-        _kt.knn_direct(Q, aux_q, Y, aux_y, metric.code, metric.p, query_ids,
-                       distances, indices)
+        _kt.knn_direct(
+            Q, aux_q, Y, aux_y, metric.code, metric.p, query_ids, distances, indices
+        )
     return distances, indices
 
 
@@ -618,8 +636,9 @@ def _knn_gemm(Q, Y, n_neighbors, exclude_self, n_threads):
     mean = Y.mean(axis=0, dtype=np.float64)
     Q_shifted = Q - mean
     Y_shifted = Y - mean
-    largest = max(np.abs(Q_shifted).max(initial=0.0),
-                  np.abs(Y_shifted).max(initial=0.0))
+    largest = max(
+        np.abs(Q_shifted).max(initial=0.0), np.abs(Y_shifted).max(initial=0.0)
+    )
     work_dtype = np.float32 if largest < _FLOAT32_SAFE_MAGNITUDE else np.float64
     Q_centred = np.asarray(Q_shifted, dtype=work_dtype)
     Y_centred = np.asarray(Y_shifted, dtype=work_dtype)
@@ -641,8 +660,16 @@ def _knn_gemm(Q, Y, n_neighbors, exclude_self, n_threads):
     # Small query sets still give every thread a few tiles to balance the load.
     tile_rows = max(_MIN_TILE_ROWS, min(_TILE_ROWS, -(-Q.shape[0] // (4 * n_threads))))
     with parallel_section(n_threads, limit_blas=True):
-        _kt.knn_gemm_candidates(Q_aug, Y_aug, sq_norm_q, tile_rows, _BLOCK_COLS,
-                                exclude_self, heap_d, heap_i)
+        _kt.knn_gemm_candidates(
+            Q_aug,
+            Y_aug,
+            sq_norm_q,
+            tile_rows,
+            _BLOCK_COLS,
+            exclude_self,
+            heap_d,
+            heap_i,
+        )
 
     # |approximate - exact| <= slack: the GEMM rounding bound gamma_(d+1) on
     # |x|^2 + 2|y|^2, plus the rounding of the centred rows and of |y|^2, with a
@@ -654,14 +681,19 @@ def _knn_gemm(Q, Y, n_neighbors, exclude_self, n_threads):
     indices = np.empty((Q.shape[0], n_neighbors), dtype=np.intp)
     proven = np.empty(Q.shape[0], dtype=np.bool_)
     with parallel_section(n_threads):
-        _kt.rerank_candidates(Q, Y, heap_d, heap_i, slack, n_eligible,
-                              distances, indices, proven)
+        _kt.rerank_candidates(
+            Q, Y, heap_d, heap_i, slack, n_eligible, distances, indices, proven
+        )
     redo = np.flatnonzero(~proven)
     if redo.size:
         metric = _Metric(_kd.SQEUCLIDEAN, 2.0, None, None, None)
         query_ids = _query_ids(Q.shape[0], exclude_self)[redo]
         distances[redo], indices[redo] = _knn_direct(
-            np.ascontiguousarray(Q[redo]), Y, n_neighbors, metric, query_ids,
+            np.ascontiguousarray(Q[redo]),
+            Y,
+            n_neighbors,
+            metric,
+            query_ids,
             n_threads,
         )
     return distances, indices

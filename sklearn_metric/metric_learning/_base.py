@@ -31,72 +31,10 @@ from sklearn.base import (
 from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._metric import MahalanobisMetric
 from ._tuples import check_tuple_labels, validate_tuples
 
 _CALIBRATION_STRATEGIES = ("accuracy", "f_beta", "max_tpr", "max_tnr")
-
-
-class MahalanobisMetric:
-    """The distance learned by a Mahalanobis learner, as a plain callable.
-
-    Returned by :meth:`MahalanobisMixin.get_metric`. It holds a copy of the
-    learner's ``components_``, so refitting the learner does not change it, and
-    it pickles, so it can be used with ``n_jobs`` or stored with a model.
-
-    Parameters
-    ----------
-    components : array-like of shape (n_components, n_features)
-        The linear map ``L``.
-
-    Attributes
-    ----------
-    components : ndarray of shape (n_components, n_features)
-        A float64 copy of ``L``.
-
-    Examples
-    --------
-    >>> from sklearn_metric.metric_learning import MahalanobisMetric
-    >>> metric = MahalanobisMetric([[2.0, 0.0], [0.0, 1.0]])
-    >>> metric([1.0, 1.0], [0.0, 1.0])
-    2.0
-    >>> metric([1.0, 1.0], [0.0, 0.0], squared=True)
-    5.0
-    """
-
-    def __init__(self, components):
-        self.components = np.array(components, dtype=np.float64, copy=True, ndmin=2)
-
-    def _as_vector(self, u, name):
-        u = np.atleast_1d(np.squeeze(np.asarray(u, dtype=np.float64)))
-        n_features = self.components.shape[1]
-        if u.shape != (n_features,):
-            raise ValueError(
-                f"{name} must be a vector of {n_features} features; got shape "
-                f"{u.shape}."
-            )
-        return u
-
-    def __call__(self, u, v, squared=False):
-        """Distance between two points.
-
-        Parameters
-        ----------
-        u, v : array-like of shape (n_features,)
-            The two points.
-        squared : bool, default=False
-            Return the squared distance ``(u - v)' M (u - v)`` instead.
-
-        Returns
-        -------
-        distance : float
-            ``||L (u - v)||``, or its square.
-        """
-        embedded = self.components @ (self._as_vector(u, "u") - self._as_vector(v, "v"))
-        distance = float(embedded @ embedded)
-        return distance if squared else math.sqrt(distance)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(components of shape {self.components.shape})"
 
 
 class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin):

@@ -4,11 +4,12 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..distances import METRICS, knn_search
+from .._metric import METRIC_CONSTRAINT
+from ..distances import knn_search
 
 
 class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
@@ -71,14 +72,20 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "weights": [StrOptions({"uniform", "distance"})],
-        "metric": [StrOptions(set(METRICS)), callable,
-                   HasMethods(["get_mahalanobis_matrix"])],
+        "metric": METRIC_CONSTRAINT,
         "metric_params": [dict, None],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, n_neighbors=5, *, weights="uniform", metric="euclidean",
-                 metric_params=None, n_jobs=None):
+    def __init__(
+        self,
+        n_neighbors=5,
+        *,
+        weights="uniform",
+        metric="euclidean",
+        metric_params=None,
+        n_jobs=None,
+    ):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.metric = metric
@@ -147,8 +154,12 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         else:
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         distances, indices = knn_search(
-            X, self._fit_X, n_neighbors, metric=self.metric,
-            exclude_self=exclude_self, n_jobs=self.n_jobs,
+            X,
+            self._fit_X,
+            n_neighbors,
+            metric=self.metric,
+            exclude_self=exclude_self,
+            n_jobs=self.n_jobs,
             **(self.metric_params or {}),
         )
         return (distances, indices) if return_distance else indices

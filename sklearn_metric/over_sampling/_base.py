@@ -15,11 +15,11 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 
 from .._kernels._threads import parallel_section, threads_for_work
-from ..distances import METRICS
+from .._metric import METRIC_CONSTRAINT
 from ..utils._sampling import class_counts, validate_sampler_input
 from ._kernels import interpolate_into
 
@@ -32,12 +32,6 @@ __all__ = ["BaseOverSampler", "SyntheticPairs", "interpolate"]
 SyntheticPairs = namedtuple("SyntheticPairs", ["parents", "steps"])
 
 _STRATEGY_NAMES = ("minority", "not minority", "not majority", "all", "auto")
-
-_METRIC_CONSTRAINT = [
-    StrOptions(set(METRICS)),
-    callable,
-    HasMethods(["get_mahalanobis_matrix"]),
-]
 
 
 def interpolate(X, rows, neighbors_of_rows, steps):
@@ -172,8 +166,9 @@ def resolve_sampling_strategy(sampling_strategy, y):
                 f"count}}; it returned {type(targets).__name__}."
             )
         to_add = _targets_from_dict(targets, counts)
-    elif isinstance(sampling_strategy, Real) and not isinstance(sampling_strategy,
-                                                                bool):
+    elif isinstance(sampling_strategy, Real) and not isinstance(
+        sampling_strategy, bool
+    ):
         if not 0 < sampling_strategy <= 1:
             raise ValueError(
                 "A float sampling_strategy is the minority/majority ratio after "
@@ -184,8 +179,11 @@ def resolve_sampling_strategy(sampling_strategy, y):
                 "sampling_strategy can be a float only for a binary target; for "
                 "more classes, use a dict {class: wanted count}."
             )
-        to_add = {key: int(n_majority * sampling_strategy - n)
-                  for key, n in counts.items() if key != majority}
+        to_add = {
+            key: int(n_majority * sampling_strategy - n)
+            for key, n in counts.items()
+            if key != majority
+        }
         if any(n <= 0 for n in to_add.values()):
             raise ValueError(
                 f"sampling_strategy={sampling_strategy} asks for fewer minority "
@@ -337,11 +335,13 @@ class BaseOverSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
         self.synthetic_pairs_ = {"parents": parents, "steps": steps}
 
         if X_new is None:
-            X_res = _stack_interpolated(X, parents, steps, getattr(self, "n_jobs",
-                                                                   None))
+            X_res = _stack_interpolated(
+                X, parents, steps, getattr(self, "n_jobs", None)
+            )
         elif sparse.issparse(X):
-            X_res = sparse.vstack([X, sparse.csr_matrix(X_new, dtype=X.dtype)],
-                                  format="csr")
+            X_res = sparse.vstack(
+                [X, sparse.csr_matrix(X_new, dtype=X.dtype)], format="csr"
+            )
         else:
             X_res = np.concatenate([X, np.asarray(X_new, dtype=X.dtype)])
         y_res = np.concatenate([y, np.asarray(y_new, dtype=y.dtype)])
@@ -349,7 +349,8 @@ class BaseOverSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
         if sample_weight is not None:
             t = np.clip(steps, 0.0, 1.0)
             w_new = (1.0 - t) * sample_weight[parents[:, 0]] + t * sample_weight[
-                parents[:, 1]]
+                parents[:, 1]
+            ]
             output.append(np.concatenate([sample_weight, w_new]))
         return tuple(output)
 
@@ -368,8 +369,13 @@ def _stack_interpolated(X, parents, steps, n_jobs):
     X_res[:n_samples] = X
     n_threads = threads_for_work(len(steps) * n_features, n_jobs)
     with parallel_section(n_threads):
-        interpolate_into(np.ascontiguousarray(X), parents[:, 0], parents[:, 1],
-                         steps.astype(X.dtype), X_res[n_samples:])
+        interpolate_into(
+            np.ascontiguousarray(X),
+            parents[:, 0],
+            parents[:, 1],
+            steps.astype(X.dtype),
+            X_res[n_samples:],
+        )
     return X_res
 
 
@@ -414,8 +420,7 @@ def empty_synthetic(X, y):
         X_new = sparse.csr_matrix((0, X.shape[1]), dtype=X.dtype)
     else:
         X_new = np.empty((0, X.shape[1]), dtype=X.dtype)
-    return (X_new, y[:0], SyntheticPairs(np.empty((0, 2), dtype=np.intp),
-                                         np.empty(0)))
+    return (X_new, y[:0], SyntheticPairs(np.empty((0, 2), dtype=np.intp), np.empty(0)))
 
 
 def check_n_neighbors(n_neighbors, n_class, class_label, name):
@@ -442,7 +447,7 @@ def check_n_neighbors(n_neighbors, n_class, class_label, name):
 
 # Shared constraints of the neighbour-based over-samplers.
 NEIGHBOR_CONSTRAINTS = {
-    "metric": _METRIC_CONSTRAINT,
+    "metric": METRIC_CONSTRAINT,
     "metric_params": [dict, None],
     "n_jobs": [Integral, None],
 }
