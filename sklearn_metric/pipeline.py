@@ -77,6 +77,8 @@ class ResampledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     resampling never happens at prediction time, so held-out folds of
     cross-validation are scored on their real class balance.
 
+    Read more in the :ref:`User Guide <resampled_pipeline>`.
+
     Parameters
     ----------
     sampler : object with ``fit_resample``, default=None

@@ -326,3 +326,49 @@ def test_doc_page_sessions(path):
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
     )
     assert result.failed == 0, f"{result.failed} failing >>> example(s) in {path}"
+
+
+# A cross-reference role in a docstring: :class:`~a.b.C`, :meth:`f`, ...
+_ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|data|obj|mod|exc):`([^`]+)`")
+# A label defined in a hand-written page: ".. _name:" at the start of a line.
+_LABEL = re.compile(r"^\.\. _([\w-]+):\s*$", re.MULTILINE)
+# The sentence that sends the reader to the user guide, as scikit-learn writes it.
+_USER_GUIDE = re.compile(r"Read more in the :ref:`User Guide <([\w-]+)>`")
+
+
+def _role_target(text):
+    """The object a role points at: ``text`` or the part inside ``<...>``."""
+    target = re.search(r"<([^>]+)>", text)
+    return (target.group(1) if target else text).lstrip("~!.").strip()
+
+
+@pytest.mark.parametrize("path, obj", DOCUMENTED, ids=[path for path, _ in DOCUMENTED])
+def test_docstring_links_no_private_object(path, obj):
+    doc = inspect.getdoc(obj) or ""
+    private = [
+        target
+        for target in map(_role_target, _ROLE.findall(doc))
+        if any(part.startswith("_") for part in target.split("."))
+    ]
+    assert not private, f"{path} links private objects: {private}"
+
+
+ESTIMATORS = all_estimators()
+
+
+@pytest.mark.parametrize(
+    "name, estimator", ESTIMATORS, ids=[name for name, _ in ESTIMATORS]
+)
+def test_estimator_docstring_names_its_user_guide_section(name, estimator):
+    labels = set()
+    for page in DOC_PAGES:
+        labels.update(_LABEL.findall(page.read_text(encoding="utf-8")))
+    found = _USER_GUIDE.findall(inspect.getdoc(estimator) or "")
+    assert found, (
+        f"{name}'s docstring does not say where the user guide covers it: add "
+        "'Read more in the :ref:`User Guide <label>`.' after its summary"
+    )
+    missing = [label for label in found if label not in labels]
+    assert not missing, (
+        f"{name} refers to user-guide labels that no page defines: {missing}"
+    )

@@ -20,6 +20,8 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
     parallel and chunked, with every metric of :mod:`sklearn_metric.distances`,
     including ``"snr"`` and a fitted metric learner.
 
+    Read more in the :ref:`User Guide <neighbors>`.
+
     Parameters
     ----------
     n_neighbors : int, default=5
