@@ -1,10 +1,8 @@
 """ADASYN: more synthetic rows where other classes crowd a minority row."""
 
-from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 
 from ._base import (
     NEIGHBOR_CONSTRAINTS,
@@ -13,7 +11,13 @@ from ._base import (
     check_n_neighbors,
     empty_synthetic,
 )
-from ._neighbors import minority_neighbors, neighbors_in_set, search_options
+from ._neighbors import (
+    NEIGHBORS_CONSTRAINT,
+    minority_neighbors,
+    neighbors_in_set,
+    resolve_neighbors,
+    search_options,
+)
 
 __all__ = ["ADASYN"]
 
@@ -127,7 +131,7 @@ class ADASYN(BaseOverSampler):
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": NEIGHBORS_CONSTRAINT,
         **NEIGHBOR_CONSTRAINTS,
     }
 
@@ -150,16 +154,15 @@ class ADASYN(BaseOverSampler):
     def _fit_resample(self, X, y, sampling_strategy):
         random_state = check_random_state(self.random_state)
         search = search_options(self)
+        k, nn, self.nn_ = resolve_neighbors(self.n_neighbors, "n_neighbors")
         self.n_synthetic_per_row_ = {}
         rows, partners, steps, labels = [], [], [], []
         for class_label, n_samples in sampling_strategy.items():
             if n_samples == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(
-                self.n_neighbors, class_rows.size, class_label, "n_neighbors"
-            )
-            wide = neighbors_in_set(X, class_rows, self.n_neighbors, **search)
+            check_n_neighbors(k, class_rows.size, class_label, "n_neighbors")
+            wide = neighbors_in_set(X, class_rows, k, estimator=nn, **search)
             counts = adasyn_counts(y, wide, class_label, n_samples)
             self.n_synthetic_per_row_[class_label] = (class_rows, counts)
             n_generated = int(counts.sum())
@@ -172,12 +175,13 @@ class ADASYN(BaseOverSampler):
             _, within = minority_neighbors(
                 X[class_rows],
                 X[class_rows],
-                self.n_neighbors,
+                k,
                 exclude_self=True,
+                estimator=nn,
                 **search,
             )
             drawn = np.repeat(np.arange(class_rows.size), counts)
-            cols = random_state.choice(self.n_neighbors, size=n_generated)
+            cols = random_state.choice(k, size=n_generated)
             step = random_state.uniform(size=n_generated)
             rows.append(class_rows[drawn])
             partners.append(class_rows[within[drawn, cols]])

@@ -1,10 +1,9 @@
 """Borderline-SMOTE: SMOTE from the minority rows that sit on the class border."""
 
-from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from ._base import (
     NEIGHBOR_CONSTRAINTS,
@@ -14,7 +13,12 @@ from ._base import (
     draw_neighbors,
     empty_synthetic,
 )
-from ._neighbors import neighbors_in_set, search_options
+from ._neighbors import (
+    NEIGHBORS_CONSTRAINT,
+    neighbors_in_set,
+    resolve_neighbors,
+    search_options,
+)
 
 __all__ = ["BorderlineSMOTE"]
 
@@ -127,8 +131,8 @@ class BorderlineSMOTE(BaseOverSampler):
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,
-        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "m_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "k_neighbors": NEIGHBORS_CONSTRAINT,
+        "m_neighbors": NEIGHBORS_CONSTRAINT,
         "kind": [StrOptions({"borderline-1", "borderline-2"})],
         **NEIGHBOR_CONSTRAINTS,
     }
@@ -156,10 +160,11 @@ class BorderlineSMOTE(BaseOverSampler):
     def _fit_resample(self, X, y, sampling_strategy):
         random_state = check_random_state(self.random_state)
         search = search_options(self)
-        if self.m_neighbors >= X.shape[0]:
+        k, nn_k, self.nn_k_ = resolve_neighbors(self.k_neighbors, "k_neighbors")
+        m, nn_m, self.nn_m_ = resolve_neighbors(self.m_neighbors, "m_neighbors")
+        if m >= X.shape[0]:
             raise ValueError(
-                f"m_neighbors={self.m_neighbors} needs more than {self.m_neighbors} "
-                f"samples; X has {X.shape[0]}."
+                f"m_neighbors={m} needs more than {m} samples; X has {X.shape[0]}."
             )
         self.in_danger_indices_ = {}
         rows, partners, steps, labels = [], [], [], []
@@ -167,23 +172,24 @@ class BorderlineSMOTE(BaseOverSampler):
             if n_samples == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            wide = neighbors_in_set(X, class_rows, self.m_neighbors, **search)
+            wide = neighbors_in_set(X, class_rows, m, estimator=nn_m, **search)
             danger_rows = class_rows[danger_mask(y, wide, class_label)]
             self.in_danger_indices_[class_label] = danger_rows
             if danger_rows.size == 0:
                 continue
             if self.kind == "borderline-1":
-                check_n_neighbors(
-                    self.k_neighbors, class_rows.size, class_label, "k_neighbors"
-                )
+                check_n_neighbors(k, class_rows.size, class_label, "k_neighbors")
                 table = neighbors_in_set(
-                    X, danger_rows, self.k_neighbors, index_rows=class_rows, **search
+                    X,
+                    danger_rows,
+                    k,
+                    index_rows=class_rows,
+                    estimator=nn_k,
+                    **search,
                 )
             else:
-                check_n_neighbors(
-                    self.k_neighbors, X.shape[0], class_label, "k_neighbors"
-                )
-                table = neighbors_in_set(X, danger_rows, self.k_neighbors, **search)
+                check_n_neighbors(k, X.shape[0], class_label, "k_neighbors")
+                table = neighbors_in_set(X, danger_rows, k, estimator=nn_k, **search)
             drawn, partner, step = draw_neighbors(random_state, table, n_samples)
             if self.kind == "borderline-2":
                 foreign = y[partner] != class_label

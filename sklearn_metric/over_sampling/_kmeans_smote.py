@@ -17,7 +17,12 @@ from ._base import (
     draw_neighbors,
     empty_synthetic,
 )
-from ._neighbors import minority_neighbors, search_options
+from ._neighbors import (
+    NEIGHBORS_CONSTRAINT,
+    minority_neighbors,
+    resolve_neighbors,
+    search_options,
+)
 
 __all__ = ["KMeansSMOTE"]
 
@@ -155,7 +160,7 @@ class KMeansSMOTE(BaseOverSampler):
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,
-        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "k_neighbors": NEIGHBORS_CONSTRAINT,
         "kmeans_estimator": [
             Interval(Integral, 1, None, closed="left"),
             HasMethods(["fit_predict"]),
@@ -203,7 +208,7 @@ class KMeansSMOTE(BaseOverSampler):
             )
         return clone(self.kmeans_estimator)
 
-    def _kept_clusters(self, X, y, clusters, n_clusters, class_label, threshold):
+    def _kept_clusters(self, X, y, clusters, n_clusters, class_label, threshold, k):
         """Kept cluster labels and their rows of the class."""
         kept = {}
         for cluster in range(n_clusters):
@@ -211,13 +216,14 @@ class KMeansSMOTE(BaseOverSampler):
             if members.size == 0:
                 continue
             share = np.mean(y[members] == class_label)
-            if share < threshold or share * members.size < self.k_neighbors + 1:
+            if share < threshold or share * members.size < k + 1:
                 continue
             kept[cluster] = members[y[members] == class_label]
         return kept
 
     def _fit_resample(self, X, y, sampling_strategy):
         random_state = check_random_state(self.random_state)
+        k, nn_k, self.nn_k_ = resolve_neighbors(self.k_neighbors, "k_neighbors")
         self.kmeans_estimator_ = self._make_kmeans()
         n_clusters = getattr(self.kmeans_estimator_, "n_clusters", None)
         if n_clusters is None:
@@ -243,7 +249,7 @@ class KMeansSMOTE(BaseOverSampler):
             else:
                 threshold = self.cluster_balance_threshold
             kept = self._kept_clusters(
-                X, y, clusters, n_clusters, class_label, threshold
+                X, y, clusters, n_clusters, class_label, threshold, k
             )
             if not kept:
                 raise RuntimeError(
@@ -266,8 +272,9 @@ class KMeansSMOTE(BaseOverSampler):
                 _, within = minority_neighbors(
                     X[members],
                     X[members],
-                    self.k_neighbors,
+                    k,
                     exclude_self=True,
+                    estimator=nn_k,
                     **search,
                 )
                 drawn, partner, step = draw_neighbors(

@@ -4,12 +4,85 @@ Every sampler finds neighbours through :func:`minority_neighbors`, so that an
 approximate index can later replace the exact search without touching them.
 """
 
+from numbers import Integral
+
 import numpy as np
 from scipy import sparse
+from sklearn.base import clone
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import HasMethods, Interval
 
 from ..distances import knn_search
 
-__all__ = ["minority_neighbors", "search_options"]
+__all__ = [
+    "NEIGHBORS_CONSTRAINT",
+    "minority_neighbors",
+    "resolve_neighbors",
+    "search_options",
+]
+
+#: Constraint of ``k_neighbors``, ``m_neighbors`` and ``n_neighbors``: an int
+#: (our kernels search) or a nearest-neighbours object (its ``kneighbors``).
+NEIGHBORS_CONSTRAINT = [
+    Interval(Integral, 1, None, closed="left"),
+    HasMethods(["kneighbors"]),
+]
+
+
+def resolve_neighbors(value, name):
+    """Neighbours per row and search object of a neighbours parameter.
+
+    Parameters
+    ----------
+    value : int or object with ``kneighbors``
+        The parameter: an int is the number of neighbours, searched by our
+        kernels; an object is cloned, fitted by the sampler and asked for its
+        own ``n_neighbors`` rows, the first being the row itself (as in
+        imbalanced-learn), so it gives ``n_neighbors - 1`` neighbours.
+    name : str
+        The parameter's name, for the messages.
+
+    Returns
+    -------
+    n_neighbors : int
+        Neighbours per row, not counting the row itself.
+    estimator : object or None
+        The clone that searches, or ``None`` when our kernels search.
+    exposed : object
+        What the sampler exposes as ``nn_k_`` / ``nn_m_``: the clone, or for an
+        int an unfitted :class:`~sklearn.neighbors.NearestNeighbors` with
+        ``n_neighbors = value + 1`` (the row counted, as imbalanced-learn's).
+    """
+    if isinstance(value, Integral):
+        return int(value), None, NearestNeighbors(n_neighbors=int(value) + 1)
+    estimator = clone(value)
+    n_neighbors = getattr(estimator, "n_neighbors", None)
+    if not isinstance(n_neighbors, Integral) or n_neighbors < 2:
+        raise ValueError(
+            f"{name} given as a nearest-neighbours object must have an integer "
+            "n_neighbors of at least 2 (the row itself is its first neighbour); "
+            f"got n_neighbors={n_neighbors!r} on {type(value).__name__}."
+        )
+    return int(n_neighbors) - 1, estimator, estimator
+
+
+def _object_neighbors(estimator, X_query, X_index, n_neighbors, exclude_self):
+    """``minority_neighbors`` through a nearest-neighbours object."""
+    estimator.fit(X_index)
+    n_asked = n_neighbors + 1 if exclude_self else n_neighbors
+    distances, indices = estimator.kneighbors(
+        X_query, n_neighbors=n_asked, return_distance=True
+    )
+    distances, indices = np.asarray(distances), np.asarray(indices, dtype=np.intp)
+    if not exclude_self:
+        return distances, indices
+    # Drop the query's own row; when a tie pushed it out, drop the farthest.
+    is_self = indices == np.arange(len(indices))[:, None]
+    is_self &= np.cumsum(is_self, axis=1) == 1
+    is_self[~is_self.any(axis=1), -1] = True
+    keep = ~is_self
+    shape = (len(indices), n_neighbors)
+    return distances[keep].reshape(shape), indices[keep].reshape(shape)
 
 
 def search_options(sampler):
@@ -42,6 +115,7 @@ def minority_neighbors(
     metric_params=None,
     exclude_self=False,
     n_jobs=None,
+    estimator=None,
 ):
     """The ``n_neighbors`` nearest rows of ``X_index`` for each row of ``X_query``.
 
@@ -63,6 +137,9 @@ def minority_neighbors(
         itself).
     n_jobs : int, default=None
         Threads of the search.
+    estimator : object with ``fit`` and ``kneighbors``, default=None
+        When given, it is fitted on ``X_index`` and searches instead of our
+        kernels (``metric``, ``metric_params`` and ``n_jobs`` are then unused).
 
     Returns
     -------
@@ -81,6 +158,8 @@ def minority_neighbors(
            [0],
            [1]])
     """
+    if estimator is not None:
+        return _object_neighbors(estimator, X_query, X_index, n_neighbors, exclude_self)
     if sparse.issparse(X_query):
         X_query = X_query.toarray()
     if sparse.issparse(X_index):
@@ -105,6 +184,7 @@ def neighbors_in_set(
     metric="euclidean",
     metric_params=None,
     n_jobs=None,
+    estimator=None,
 ):
     """Neighbours of some rows of ``X`` among rows of ``X``, self excluded.
 
@@ -118,7 +198,7 @@ def neighbors_in_set(
         Neighbours per query, not counting the query itself.
     index_rows : ndarray of shape (n_index,), default=None
         Rows of ``X`` searched, sorted; ``None`` searches them all.
-    metric, metric_params, n_jobs
+    metric, metric_params, n_jobs, estimator
         As in :func:`minority_neighbors`.
 
     Returns
@@ -145,6 +225,7 @@ def neighbors_in_set(
         metric=metric,
         metric_params=metric_params,
         n_jobs=n_jobs,
+        estimator=estimator,
     )
     if index_rows is not None:
         indices = np.asarray(index_rows, dtype=np.intp)[indices]

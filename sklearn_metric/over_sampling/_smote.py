@@ -1,10 +1,8 @@
 """SMOTE: new minority rows on segments between minority neighbours."""
 
-from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 
 from ._base import (
     NEIGHBOR_CONSTRAINTS,
@@ -14,7 +12,12 @@ from ._base import (
     draw_neighbors,
     empty_synthetic,
 )
-from ._neighbors import minority_neighbors, search_options
+from ._neighbors import (
+    NEIGHBORS_CONSTRAINT,
+    minority_neighbors,
+    resolve_neighbors,
+    search_options,
+)
 
 __all__ = ["SMOTE"]
 
@@ -92,7 +95,7 @@ class SMOTE(BaseOverSampler):
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,
-        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "k_neighbors": NEIGHBORS_CONSTRAINT,
         **NEIGHBOR_CONSTRAINTS,
     }
 
@@ -114,19 +117,19 @@ class SMOTE(BaseOverSampler):
 
     def _fit_resample(self, X, y, sampling_strategy):
         random_state = check_random_state(self.random_state)
+        k, nn_k, self.nn_k_ = resolve_neighbors(self.k_neighbors, "k_neighbors")
         rows, partners, steps, labels = [], [], [], []
         for class_label, n_samples in sampling_strategy.items():
             if n_samples == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(
-                self.k_neighbors, class_rows.size, class_label, "k_neighbors"
-            )
+            check_n_neighbors(k, class_rows.size, class_label, "k_neighbors")
             _, neighbors = minority_neighbors(
                 X[class_rows],
                 X[class_rows],
-                self.k_neighbors,
+                k,
                 exclude_self=True,
+                estimator=nn_k,
                 **search_options(self),
             )
             drawn, partner, step = draw_neighbors(random_state, neighbors, n_samples)

@@ -1,6 +1,6 @@
 """SVM-SMOTE: SMOTE from the minority support vectors of an SVM."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import clone
@@ -17,7 +17,12 @@ from ._base import (
     empty_synthetic,
 )
 from ._borderline import danger_mask
-from ._neighbors import neighbors_in_set, search_options
+from ._neighbors import (
+    NEIGHBORS_CONSTRAINT,
+    neighbors_in_set,
+    resolve_neighbors,
+    search_options,
+)
 
 __all__ = ["SVMSMOTE"]
 
@@ -111,8 +116,8 @@ class SVMSMOTE(BaseOverSampler):
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,
-        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "m_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "k_neighbors": NEIGHBORS_CONSTRAINT,
+        "m_neighbors": NEIGHBORS_CONSTRAINT,
         "svm_estimator": [HasMethods(["fit", "predict"]), None],
         "out_step": [Interval(Real, 0, 1, closed="both")],
         **NEIGHBOR_CONSTRAINTS,
@@ -147,10 +152,11 @@ class SVMSMOTE(BaseOverSampler):
             self.svm_estimator_ = SVC(gamma="scale", random_state=self.random_state)
         else:
             self.svm_estimator_ = clone(self.svm_estimator)
-        if self.m_neighbors >= X.shape[0]:
+        k, nn_k, self.nn_k_ = resolve_neighbors(self.k_neighbors, "k_neighbors")
+        m, nn_m, self.nn_m_ = resolve_neighbors(self.m_neighbors, "m_neighbors")
+        if m >= X.shape[0]:
             raise ValueError(
-                f"m_neighbors={self.m_neighbors} needs more than {self.m_neighbors} "
-                f"samples; X has {X.shape[0]}."
+                f"m_neighbors={m} needs more than {m} samples; X has {X.shape[0]}."
             )
         self.support_kinds_ = {}
         if not any(sampling_strategy.values()):
@@ -167,14 +173,10 @@ class SVMSMOTE(BaseOverSampler):
             if n_samples == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(
-                self.k_neighbors, class_rows.size, class_label, "k_neighbors"
-            )
+            check_n_neighbors(k, class_rows.size, class_label, "k_neighbors")
             vectors = np.sort(support[y[support] == class_label])
-            wide = neighbors_in_set(X, vectors, self.m_neighbors, **search)
-            noise = np.count_nonzero(y[wide] != class_label, axis=1) == (
-                self.m_neighbors
-            )
+            wide = neighbors_in_set(X, vectors, m, estimator=nn_m, **search)
+            noise = np.count_nonzero(y[wide] != class_label, axis=1) == m
             in_danger = danger_mask(y, wide, class_label) & ~noise
             kinds = {
                 "noise": vectors[noise],
@@ -185,7 +187,7 @@ class SVMSMOTE(BaseOverSampler):
             if noise.all():
                 raise ValueError(
                     f"Every support vector of class {class_label!r} is noise (all "
-                    f"its {self.m_neighbors} neighbours are of other classes), so "
+                    f"its {m} neighbours are of other classes), so "
                     "SVM-SMOTE has nowhere to start; try another SMOTE variant."
                 )
             n_interpolated = int(random_state.beta(10, 10) * (n_samples + 1))
@@ -197,7 +199,7 @@ class SVMSMOTE(BaseOverSampler):
                 if starts.size == 0 or n_kind == 0:
                     continue
                 table = neighbors_in_set(
-                    X, starts, self.k_neighbors, index_rows=class_rows, **search
+                    X, starts, k, index_rows=class_rows, estimator=nn_k, **search
                 )
                 drawn, partner, step = draw_neighbors(random_state, table, n_kind)
                 rows.append(starts[drawn])
