@@ -1,6 +1,5 @@
 """ADASYN: more synthetic rows where other classes crowd a minority row."""
 
-
 import numpy as np
 from sklearn.utils import check_random_state
 

@@ -1,6 +1,5 @@
 """Borderline-SMOTE: SMOTE from the minority rows that sit on the class border."""
 
-
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
@@ -13,6 +12,7 @@ from ._base import (
     draw_neighbors,
     empty_synthetic,
 )
+from ._danger import danger_mask
 from ._neighbors import (
     NEIGHBORS_CONSTRAINT,
     neighbors_in_set,
@@ -21,28 +21,6 @@ from ._neighbors import (
 )
 
 __all__ = ["BorderlineSMOTE"]
-
-
-def danger_mask(y, neighbors, class_label):
-    """Which rows are "in danger": at least half but not all neighbours foreign.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,)
-        Labels of the whole set.
-    neighbors : ndarray of shape (n_rows, m_neighbors)
-        Neighbours of the rows of class ``class_label`` among the whole set.
-    class_label : object
-        The class of the rows.
-
-    Returns
-    -------
-    in_danger : ndarray of shape (n_rows,) of bool
-        ``m / 2 <= n_foreign < m``.
-    """
-    m_neighbors = neighbors.shape[1]
-    n_foreign = np.count_nonzero(y[neighbors] != class_label, axis=1)
-    return (n_foreign >= m_neighbors / 2) & (n_foreign < m_neighbors)
 
 
 class BorderlineSMOTE(BaseOverSampler):
@@ -96,8 +74,11 @@ class BorderlineSMOTE(BaseOverSampler):
     ----------
     sampling_strategy_ : dict
         ``{class: number of synthetic rows asked for}``.
-    in_danger_indices_ : dict
-        ``{class: indices into X of its rows in danger}``.
+    in_danger_indices : dict
+        ``{class: indices into X of its rows in danger}``, for the resampled
+        classes that have rows in danger; a class without any is absent, so the
+        dict is empty when no row is in danger (imbalanced-learn's name and
+        value; the name has no trailing underscore for that reason).
     synthetic_pairs_ : dict
         ``"parents"``: int array (n_new, 2), the row in danger and its partner
         (indices into the input ``X``); ``"steps"``: the position on their
@@ -166,7 +147,7 @@ class BorderlineSMOTE(BaseOverSampler):
             raise ValueError(
                 f"m_neighbors={m} needs more than {m} samples; X has {X.shape[0]}."
             )
-        self.in_danger_indices_ = {}
+        self.in_danger_indices = {}
         rows, partners, steps, labels = [], [], [], []
         for class_label, n_samples in sampling_strategy.items():
             if n_samples == 0:
@@ -174,9 +155,9 @@ class BorderlineSMOTE(BaseOverSampler):
             class_rows = np.flatnonzero(y == class_label)
             wide = neighbors_in_set(X, class_rows, m, estimator=nn_m, **search)
             danger_rows = class_rows[danger_mask(y, wide, class_label)]
-            self.in_danger_indices_[class_label] = danger_rows
             if danger_rows.size == 0:
                 continue
+            self.in_danger_indices[class_label] = danger_rows
             if self.kind == "borderline-1":
                 check_n_neighbors(k, class_rows.size, class_label, "k_neighbors")
                 table = neighbors_in_set(

@@ -1,6 +1,5 @@
 """SMOTE: new minority rows on segments between minority neighbours."""
 
-
 import numpy as np
 from sklearn.utils import check_random_state
 

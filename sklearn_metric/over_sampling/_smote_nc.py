@@ -8,8 +8,6 @@ from sklearn.base import clone
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._kernels._threads import parallel_section, threads_for_work
 from . import _kernels as _kc
@@ -20,125 +18,14 @@ from ._base import (
     empty_synthetic,
     interpolate,
 )
+from ._categorical import (
+    category_votes,
+    encode_categories,
+    is_dataframe,
+    validate_categorical_X_y,
+)
 
 __all__ = ["SMOTENC"]
-
-
-def _is_dataframe(X):
-    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
-
-
-def validate_categorical_X_y(estimator, X, y, *, integers_to_float=True):
-    """Validate ``X`` and ``y`` keeping strings and categories as they are.
-
-    Numeric arrays with integer or boolean dtype become float64 when
-    ``integers_to_float`` (their continuous columns are interpolated); float
-    arrays keep their dtype;
-    anything else (strings, mixed DataFrames) becomes an object array. Sparse
-    input stays CSR.
-
-    Parameters
-    ----------
-    estimator : BaseEstimator
-        The sampler; ``n_features_in_`` and ``feature_names_in_`` are set on it.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Rows.
-    y : array-like of shape (n_samples,)
-        Class labels.
-    integers_to_float : bool, default=True
-        Whether integer and boolean arrays become float64.
-
-    Returns
-    -------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Validated rows.
-    y : ndarray of shape (n_samples,)
-        Validated labels.
-    """
-    X, y = validate_data(
-        estimator,
-        X,
-        y,
-        accept_sparse=["csr", "csc"],
-        dtype=None,
-        ensure_all_finite=True,
-    )
-    y = column_or_1d(y)
-    check_classification_targets(y)
-    if sparse.issparse(X):
-        X = sparse.csr_matrix(X)
-        if X.dtype.kind not in "fc" and integers_to_float:
-            X = X.astype(np.float64)
-    elif X.dtype.kind in "biu":
-        if integers_to_float:
-            X = X.astype(np.float64)
-    elif X.dtype.kind not in "fO":
-        X = X.astype(object)
-    if X.dtype == object and X.size and np.any(_is_missing(X)):
-        raise ValueError(
-            "Input X contains NaN or None; SMOTENC and SMOTEN need complete data. "
-            "Impute the missing values or encode them as a category of their own."
-        )
-    return X, y
-
-
-def _missing_scalar(value):
-    if value is None or (isinstance(value, float) and value != value):
-        return True
-    # pandas.NA and pandas.NaT, without importing pandas
-    return type(value).__name__ in ("NAType", "NaTType")
-
-
-_is_missing = np.frompyfunc(_missing_scalar, 1, 1)
-
-
-def encode_categories(encoder, X_categorical, name="categorical_encoder"):
-    """Fit ``encoder`` and return one non-negative int64 code column per feature.
-
-    Parameters
-    ----------
-    encoder : estimator
-        An unfitted clone of the encoder (e.g. ``OrdinalEncoder``).
-    X_categorical : ndarray of shape (n_samples, n_categorical)
-        The categorical columns.
-    name : str, default="categorical_encoder"
-        The parameter's name, for error messages.
-
-    Returns
-    -------
-    codes : ndarray of shape (n_samples, n_categorical), dtype int64
-        The codes.
-    n_levels : ndarray of shape (n_categorical,), dtype int64
-        One more than the largest code of each column.
-    """
-    codes = encoder.fit_transform(X_categorical)
-    if sparse.issparse(codes):
-        codes = codes.toarray()
-    codes = np.asarray(codes)
-    if codes.ndim != 2 or codes.shape[1] != X_categorical.shape[1]:
-        raise ValueError(
-            f"{name} must encode each categorical feature as one column of integer "
-            f"codes (like OrdinalEncoder); it turned {X_categorical.shape[1]} "
-            f"columns into {codes.shape[1] if codes.ndim == 2 else codes.shape}. "
-            "One-hot encoders are not needed: the distances are computed from "
-            "the codes."
-        )
-    if (
-        not np.all(np.isfinite(codes))
-        or np.any(codes < 0)
-        or np.any(codes != np.round(codes))
-    ):
-        raise ValueError(
-            f"{name} must produce non-negative integer codes without missing "
-            "values; encode missing categories as a category of their own."
-        )
-    codes = codes.astype(np.int64)
-    n_levels = (
-        codes.max(axis=0) + 1
-        if codes.shape[0]
-        else np.zeros(codes.shape[1], dtype=np.int64)
-    )
-    return np.ascontiguousarray(codes), n_levels
 
 
 class SMOTENC(BaseOverSampler):
@@ -290,7 +177,7 @@ class SMOTENC(BaseOverSampler):
     def _categorical_indices(self, X, n_features):
         selection = self.categorical_features
         if isinstance(selection, str) and selection == "auto":
-            if not _is_dataframe(X):
+            if not is_dataframe(X):
                 raise ValueError(
                     "categorical_features='auto' selects the columns of category "
                     "dtype of a pandas DataFrame; X is a "
@@ -328,7 +215,7 @@ class SMOTENC(BaseOverSampler):
                 )
             return np.unique(indices % n_features) if indices.size else indices
         if selection.dtype.kind in "UO" or selection.dtype.kind == "T":
-            if not _is_dataframe(X):
+            if not is_dataframe(X):
                 raise ValueError(
                     "categorical_features can hold column names only when X is a "
                     f"pandas DataFrame; X is a {type(X).__name__}."
@@ -452,32 +339,3 @@ def mixed_neighbors(X_continuous, codes, penalty, n_neighbors, *, n_jobs=None):
             X_continuous, codes, X_continuous, codes, float(penalty), skip, out_d, out_i
         )
     return out_i
-
-
-def category_votes(codes, members, tie_draws, *, n_jobs=None):
-    """Most common code per feature among each row of ``members``.
-
-    Parameters
-    ----------
-    codes : ndarray of shape (n_rows, n_categorical), int64
-        Category codes.
-    members : ndarray of shape (n_new, n_members)
-        The voting rows of each new row.
-    tie_draws : ndarray of shape (n_new, n_categorical)
-        Uniform numbers in [0, 1) choosing among tied codes (zeros: smallest).
-    n_jobs : int, default=None
-        Threads.
-
-    Returns
-    -------
-    winners : ndarray of shape (n_new, n_categorical), int64
-        The winning codes.
-    """
-    members = np.ascontiguousarray(members, dtype=np.int64)
-    out = np.empty((members.shape[0], codes.shape[1]), dtype=np.int64)
-    work = members.size * codes.shape[1] * 8
-    with parallel_section(threads_for_work(work, n_jobs)):
-        _kc.categorical_mode(
-            codes, members, np.ascontiguousarray(tie_draws, dtype=np.float64), out
-        )
-    return out

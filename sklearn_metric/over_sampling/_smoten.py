@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from .._kernels._threads import parallel_section, threads_for_work
 from . import _kernels as _kc
 from ._base import BaseOverSampler, SyntheticPairs, check_n_neighbors, empty_synthetic
-from ._smote_nc import category_votes, encode_categories, validate_categorical_X_y
+from ._categorical import category_votes, encode_categories, validate_categorical_X_y
 
 __all__ = ["SMOTEN"]
 

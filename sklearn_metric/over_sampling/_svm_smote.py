@@ -16,7 +16,7 @@ from ._base import (
     draw_neighbors,
     empty_synthetic,
 )
-from ._borderline import danger_mask
+from ._danger import danger_mask
 from ._neighbors import (
     NEIGHBORS_CONSTRAINT,
     neighbors_in_set,

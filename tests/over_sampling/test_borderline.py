@@ -53,7 +53,7 @@ def test_starts_only_from_rows_in_danger_towards_k_neighbours(kind, n_classes):
     steps = sampler.synthetic_pairs_["steps"]
     for label, n_new in sampler.sampling_strategy_.items():
         danger = _brute_force_danger(X, y, label, m)
-        assert_array_equal(np.sort(sampler.in_danger_indices_[label]), danger)
+        assert_array_equal(np.sort(sampler.in_danger_indices[label]), danger)
         mine = y_res[n:] == label
         assert np.count_nonzero(mine) == n_new
         assert set(parents[mine, 0].tolist()) <= set(danger.tolist())
@@ -80,7 +80,7 @@ def test_danger_definition_follows_the_metric():
     sampler = BorderlineSMOTE(m_neighbors=6, metric="chebyshev", random_state=0)
     sampler.fit_resample(X, y)
     chebyshev = _brute_force_danger(X, y, 1, 6, metric="chebyshev")
-    assert_array_equal(np.sort(sampler.in_danger_indices_[1]), chebyshev)
+    assert_array_equal(np.sort(sampler.in_danger_indices[1]), chebyshev)
 
 
 def test_borderline_1_gives_imblearns_rows_with_the_same_seed():
@@ -125,7 +125,7 @@ def test_no_row_in_danger_means_no_synthetic_row():
     sampler = BorderlineSMOTE(k_neighbors=3, m_neighbors=5)
     X_res, y_res = sampler.fit_resample(X, y)
     assert_array_equal(X_res, X)
-    assert sampler.in_danger_indices_[1].size == 0
+    assert sampler.in_danger_indices == {}
 
 
 def test_n_jobs_does_not_change_the_result():
