@@ -4,6 +4,7 @@ from ._adasyn import ADASYN
 from ._borderline import BorderlineSMOTE
 from ._gaussian_calibrated import GaussianCalibratedOverSampler
 from ._kmeans_smote import KMeansSMOTE
+from ._random_over_sampler import RandomOverSampler
 from ._smote import SMOTE
 from ._smote_nc import SMOTENC
 from ._smoten import SMOTEN
@@ -14,6 +15,7 @@ __all__ = [
     "BorderlineSMOTE",
     "GaussianCalibratedOverSampler",
     "KMeansSMOTE",
+    "RandomOverSampler",
     "SMOTE",
     "SMOTEN",
     "SMOTENC",

@@ -1,37 +1,44 @@
-"""The base class every over-sampler shares, and the interpolation they all use.
+"""The base class of the over-samplers: interpolation and provenance.
 
-:class:`BaseOverSampler` does the parts that are the same for every sampler:
-it validates ``X``, ``y`` and ``sample_weight``, turns ``sampling_strategy`` into
-the number of rows to add per class, remembers the container of the input
-(ndarray, pandas DataFrame, sparse matrix), calls the subclass's
-``_fit_resample`` for the synthetic rows only, and puts the original rows first
-and the synthetic rows after them, in the caller's container.
+:class:`BaseOverSampler` adds to the shared
+:class:`~sklearn_metric.utils._sampling.BaseSampler` (validation,
+``sample_weight``, ``sampling_strategy``, containers, tags) only what is proper
+to over-sampling: it calls the subclass's ``_fit_resample`` for the synthetic
+rows, writes interpolated rows straight into the output, records their
+provenance, and puts the original rows first and the synthetic rows after
+them, in the caller's container.
 """
 
-from abc import ABCMeta, abstractmethod
+from abc import abstractmethod
 from collections import namedtuple
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
+from sklearn.base import _fit_context
 
 from .._kernels._threads import parallel_section, threads_for_work
 from .._metric import METRIC_CONSTRAINT
-from ..utils._sampling import class_counts, validate_sampler_input
+from ..utils._sampling import (
+    BaseSampler,
+    labels_like_input,
+    resolve_sampling_strategy,
+    rows_like_input,
+)
 from ._kernels import interpolate_into
 
-__all__ = ["BaseOverSampler", "SyntheticPairs", "interpolate"]
+__all__ = [
+    "BaseOverSampler",
+    "SyntheticPairs",
+    "interpolate",
+    "resolve_sampling_strategy",
+]
 
 #: What ``_fit_resample`` returns besides the synthetic rows and labels: for
 #: each synthetic row, the two parent rows (indices into the input ``X``) and
 #: the step ``t`` with ``x_new = X[a] + t * (X[b] - X[a])``. A step outside
 #: [0, 1) means extrapolation (SVMSMOTE's safe rows use negative steps).
 SyntheticPairs = namedtuple("SyntheticPairs", ["parents", "steps"])
-
-_STRATEGY_NAMES = ("minority", "not minority", "not majority", "all", "auto")
 
 
 def interpolate(X, rows, neighbors_of_rows, steps):
@@ -80,138 +87,8 @@ def interpolate(X, rows, neighbors_of_rows, steps):
     return X_new
 
 
-def _targets_from_dict(targets, counts):
-    """Rows to add per class from a dict {class: wanted count after resampling}."""
-    unknown = set(targets) - set(counts)
-    if unknown:
-        raise ValueError(
-            f"sampling_strategy names the class(es) {sorted(unknown, key=str)}, which "
-            f"are not present in y; the classes are {sorted(counts, key=str)}."
-        )
-    negative = {key: value for key, value in targets.items() if value < 0}
-    if negative:
-        raise ValueError(
-            "sampling_strategy cannot ask for a negative number of samples; got "
-            f"{negative}."
-        )
-    to_add = {}
-    for key, wanted in targets.items():
-        if wanted < counts[key]:
-            raise ValueError(
-                "An over-sampler cannot remove samples: sampling_strategy asks for "
-                f"{wanted} samples of class {key!r}, which has {counts[key]} "
-                "already. Ask for at least as many as the class has."
-            )
-        to_add[key] = int(wanted) - counts[key]
-    return to_add
-
-
-def resolve_sampling_strategy(sampling_strategy, y):
-    """Turn any accepted form of ``sampling_strategy`` into rows to add per class.
-
-    Parameters
-    ----------
-    sampling_strategy : float, str, dict or callable
-        See :class:`BaseOverSampler`.
-    y : ndarray of shape (n_samples,)
-        Class labels, with at least two classes.
-
-    Returns
-    -------
-    to_add : dict
-        ``{class: number of synthetic rows to generate}``, sorted by class.
-        Classes that are not resampled are absent.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_metric.over_sampling._base import resolve_sampling_strategy
-    >>> y = np.array([0] * 6 + [1] * 2 + [2] * 3)
-    >>> resolve_sampling_strategy("auto", y)
-    {1: 4, 2: 3}
-    >>> resolve_sampling_strategy({1: 5}, y)
-    {1: 3}
-    """
-    counts = class_counts(y)
-    if len(counts) < 2:
-        raise ValueError(
-            "The target y needs more than 1 class to be resampled; got "
-            f"{len(counts)} class instead."
-        )
-    n_majority = max(counts.values())
-    majority = max(counts, key=counts.get)
-    minority = min(counts, key=counts.get)
-
-    if isinstance(sampling_strategy, str):
-        if sampling_strategy not in _STRATEGY_NAMES:
-            raise ValueError(
-                f"sampling_strategy={sampling_strategy!r} is not one of "
-                f"{_STRATEGY_NAMES} for an over-sampler."
-            )
-        keep = {
-            "minority": lambda key: key == minority,
-            "not minority": lambda key: key != minority,
-            "not majority": lambda key: key != majority,
-            "auto": lambda key: key != majority,
-            "all": lambda key: True,
-        }[sampling_strategy]
-        to_add = {key: n_majority - n for key, n in counts.items() if keep(key)}
-    elif isinstance(sampling_strategy, dict):
-        to_add = _targets_from_dict(sampling_strategy, counts)
-    elif callable(sampling_strategy):
-        targets = sampling_strategy(y)
-        if not isinstance(targets, dict):
-            raise TypeError(
-                "A callable sampling_strategy must return a dict {class: wanted "
-                f"count}}; it returned {type(targets).__name__}."
-            )
-        to_add = _targets_from_dict(targets, counts)
-    elif isinstance(sampling_strategy, Real) and not isinstance(
-        sampling_strategy, bool
-    ):
-        if not 0 < sampling_strategy <= 1:
-            raise ValueError(
-                "A float sampling_strategy is the minority/majority ratio after "
-                f"resampling and must be in (0, 1]; got {sampling_strategy}."
-            )
-        if type_of_target(y) != "binary":
-            raise ValueError(
-                "sampling_strategy can be a float only for a binary target; for "
-                "more classes, use a dict {class: wanted count}."
-            )
-        to_add = {
-            key: int(n_majority * sampling_strategy - n)
-            for key, n in counts.items()
-            if key != majority
-        }
-        if any(n <= 0 for n in to_add.values()):
-            raise ValueError(
-                f"sampling_strategy={sampling_strategy} asks for fewer minority "
-                "samples than there are already, so nothing would be generated; "
-                "increase the ratio."
-            )
-    else:
-        raise TypeError(
-            "sampling_strategy must be a float, a str, a dict or a callable; got "
-            f"{type(sampling_strategy).__name__}."
-        )
-    return dict(sorted(to_add.items(), key=lambda item: item[0]))
-
-
-def _check_sample_weight(sample_weight, n_samples):
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},) to match X; got "
-            f"{sample_weight.shape}."
-        )
-    if not np.all(np.isfinite(sample_weight)) or np.any(sample_weight < 0):
-        raise ValueError("sample_weight must be finite and non-negative.")
-    return sample_weight
-
-
-class BaseOverSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
-    """Base class of the over-samplers: validation, strategy and containers.
+class BaseOverSampler(BaseSampler):
+    """Base class of the over-samplers: interpolation and provenance.
 
     A subclass implements ``_fit_resample(X, y, sampling_strategy)``, which gets
     validated ``X`` (float ndarray or CSR matrix) and ``y`` (1-d ndarray) and
@@ -254,47 +131,9 @@ class BaseOverSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
     _sampling_type = "over-sampling"
 
     _parameter_constraints = {
-        "sampling_strategy": [
-            Interval(Real, 0, 1, closed="right"),
-            StrOptions(set(_STRATEGY_NAMES)),
-            dict,
-            callable,
-        ],
+        "sampling_strategy": BaseSampler._strategy_constraint("over-sampling"),
         "random_state": ["random_state"],
     }
-
-    def __init__(self, sampling_strategy="auto", random_state=None):
-        self.sampling_strategy = sampling_strategy
-        self.random_state = random_state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = True
-        return tags
-
-    def _validate_X_y(self, X, y):
-        return validate_sampler_input(self, X, y)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Check the input and resolve the sampling strategy.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training rows.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        self : object
-            The sampler, with ``sampling_strategy_`` set.
-        """
-        X, y = self._validate_X_y(X, y)
-        self.sampling_strategy_ = resolve_sampling_strategy(self.sampling_strategy, y)
-        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y, sample_weight=None):
@@ -324,10 +163,7 @@ class BaseOverSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
             Only when ``sample_weight`` is given.
         """
         X_in, y_in = X, y
-        X, y = self._validate_X_y(X, y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X.shape[0])
-        self.sampling_strategy_ = resolve_sampling_strategy(self.sampling_strategy, y)
+        X, y, sample_weight = self._prepare(X, y, sample_weight)
 
         X_new, y_new, pairs = self._fit_resample(X, y, self.sampling_strategy_)
         parents = np.asarray(pairs.parents, dtype=np.intp).reshape(-1, 2)
@@ -345,7 +181,7 @@ class BaseOverSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
         else:
             X_res = np.concatenate([X, np.asarray(X_new, dtype=X.dtype)])
         y_res = np.concatenate([y, np.asarray(y_new, dtype=y.dtype)])
-        output = [_like_X(X_res, X_in), _like_y(y_res, y_in)]
+        output = [self._output_rows(X_res, X_in), labels_like_input(y_res, y_in)]
         if sample_weight is not None:
             t = np.clip(steps, 0.0, 1.0)
             w_new = (1.0 - t) * sample_weight[parents[:, 0]] + t * sample_weight[
@@ -353,6 +189,10 @@ class BaseOverSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
             ]
             output.append(np.concatenate([sample_weight, w_new]))
         return tuple(output)
+
+    def _output_rows(self, X_res, X_in):
+        """The output rows in the caller's container (see the dtype rule)."""
+        return rows_like_input(X_res, X_in)
 
     @abstractmethod
     def _fit_resample(self, X, y, sampling_strategy):
@@ -377,27 +217,6 @@ def _stack_interpolated(X, parents, steps, n_jobs):
             X_res[n_samples:],
         )
     return X_res
-
-
-def _like_X(X_res, X_in):
-    """Put the resampled rows back into the container the caller gave."""
-    if sparse.issparse(X_in):
-        fmt = X_in.format if X_in.format in ("csr", "csc") else "csr"
-        return X_res.asformat(fmt)
-    if hasattr(X_in, "columns") and hasattr(X_in, "dtypes"):
-        import pandas as pd
-
-        frame = pd.DataFrame(X_res, columns=X_in.columns)
-        return frame.astype(X_in.dtypes.to_dict())
-    return X_res
-
-
-def _like_y(y_res, y_in):
-    if hasattr(y_in, "name") and hasattr(y_in, "to_numpy"):
-        import pandas as pd
-
-        return pd.Series(y_res, name=y_in.name, dtype=y_in.dtype)
-    return y_res
 
 
 def empty_synthetic(X, y):

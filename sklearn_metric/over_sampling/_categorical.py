@@ -6,10 +6,9 @@ columns into integer codes, and the vote of the neighbours' categories.
 
 import numpy as np
 from scipy import sparse
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._kernels._threads import parallel_section, threads_for_work
+from ..utils._sampling import validate_sampler_input
 from . import _kernels as _kc
 
 __all__ = [
@@ -52,18 +51,17 @@ def validate_categorical_X_y(estimator, X, y, *, integers_to_float=True):
     y : ndarray of shape (n_samples,)
         Validated labels.
     """
-    X, y = validate_data(
-        estimator,
-        X,
-        y,
-        accept_sparse=["csr", "csc"],
-        dtype=None,
-        ensure_all_finite=True,
-    )
-    y = column_or_1d(y)
-    check_classification_targets(y)
+    X, y = validate_sampler_input(estimator, X, y, numeric=False)
+    if (
+        X.dtype.kind in "fc"
+        and X.size
+        and not np.all(np.isfinite(X.data if sparse.issparse(X) else X))
+    ):
+        raise ValueError(
+            "Input X contains NaN or infinity; SMOTENC and SMOTEN need complete, "
+            "finite data."
+        )
     if sparse.issparse(X):
-        X = sparse.csr_matrix(X)
         if X.dtype.kind not in "fc" and integers_to_float:
             X = X.astype(np.float64)
     elif X.dtype.kind in "biu":

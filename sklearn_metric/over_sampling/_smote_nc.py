@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .._kernels._threads import parallel_section, threads_for_work
+from ..utils._sampling import rows_like_input
 from . import _kernels as _kc
 from ._base import (
     BaseOverSampler,
@@ -173,6 +174,10 @@ class SMOTENC(BaseOverSampler):
             np.arange(n_features), self.categorical_features_
         )
         return X, y
+
+    def _output_rows(self, X_res, X_in):
+        # The categorical values are votes among input values: their dtype holds.
+        return rows_like_input(X_res, X_in, copied_columns=self.categorical_features_)
 
     def _categorical_indices(self, X, n_features):
         selection = self.categorical_features

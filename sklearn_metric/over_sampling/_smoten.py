@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from .._kernels._threads import parallel_section, threads_for_work
+from ..utils._sampling import rows_like_input
 from . import _kernels as _kc
 from ._base import BaseOverSampler, SyntheticPairs, check_n_neighbors, empty_synthetic
 from ._categorical import category_votes, encode_categories, validate_categorical_X_y
@@ -185,6 +186,10 @@ class SMOTEN(BaseOverSampler):
 
     def _validate_X_y(self, X, y):
         return validate_categorical_X_y(self, X, y, integers_to_float=False)
+
+    def _output_rows(self, X_res, X_in):
+        # Every value is a vote among input values: every dtype holds.
+        return rows_like_input(X_res, X_in, copied_columns=range(X_res.shape[1]))
 
     def _fit_resample(self, X, y, sampling_strategy):
         if sparse.issparse(X):

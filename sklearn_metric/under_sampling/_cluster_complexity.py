@@ -12,155 +12,20 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
 from threadpoolctl import threadpool_limits
 
 from .._kernels._threads import resolve_n_threads
 from ..distances import knn_search
-from ..utils._sampling import class_counts, validate_sampler_input
+from ..utils._sampling import BaseSampler, labels_like_input, take_rows
 
 # Upper bound of n_clusters="auto" per class; see the class docstring.
 _MAX_AUTO_CLUSTERS = 64
-
-_STRATEGY_NAMES = (
-    "auto",
-    "not minority",
-    "majority",
-    "not majority",
-    "all",
-    "minority",
-)
-
-
-def _kept_from_dict(targets, counts):
-    """Validate a dict {class: count to keep} against the class counts."""
-    unknown = set(targets) - set(counts)
-    if unknown:
-        raise ValueError(
-            f"sampling_strategy names the class(es) {sorted(unknown, key=str)}, which "
-            f"are not present in y; the classes are {sorted(counts, key=str)}."
-        )
-    kept = {}
-    for key, wanted in targets.items():
-        if not isinstance(wanted, Integral) or isinstance(wanted, bool):
-            raise TypeError(
-                f"sampling_strategy must map classes to integer counts; got "
-                f"{wanted!r} for class {key!r}."
-            )
-        if wanted < 0 or wanted > counts[key]:
-            raise ValueError(
-                "An under-sampler keeps between 0 and all the samples of a class: "
-                f"sampling_strategy asks for {wanted} samples of class {key!r}, "
-                f"which has {counts[key]}."
-            )
-        kept[key] = int(wanted)
-    return kept
-
-
-def resolve_under_sampling_strategy(sampling_strategy, y):
-    """Turn any accepted form of ``sampling_strategy`` into rows to keep per class.
-
-    The forms and their meaning are those of imbalanced-learn's under-samplers.
-
-    Parameters
-    ----------
-    sampling_strategy : float, str, dict or callable
-        * float in (0, 1], binary ``y`` only: the wanted ratio of the minority
-          count to the majority count after resampling; the majority class
-          keeps ``int(n_minority / sampling_strategy)`` rows.
-        * ``"auto"`` or ``"not minority"``: every class but the minority keeps
-          as many rows as the minority has; ``"majority"``: the majority class
-          only; ``"not majority"``: every class but the majority; ``"all"``:
-          every class. ``"minority"`` is an error for an under-sampler.
-        * dict ``{class: count}``: the number of rows each named class keeps,
-          at most its current count.
-        * callable ``y -> dict``: a dict as above.
-    y : ndarray of shape (n_samples,)
-        Class labels, with at least two classes.
-
-    Returns
-    -------
-    kept : dict
-        ``{class: number of rows to keep}`` for the classes that are
-        under-sampled, sorted by class. Classes left out keep every row.
-    """
-    counts = class_counts(y)
-    if len(counts) < 2:
-        raise ValueError(
-            f"y must hold at least two classes to be resampled; got {len(counts)} "
-            "class."
-        )
-    # Ties are broken by the sorted order of the classes, as in imbalanced-learn.
-    minority = min(counts, key=counts.get)
-    majority = max(counts, key=counts.get)
-    n_minority = counts[minority]
-    if isinstance(sampling_strategy, str):
-        if sampling_strategy == "minority":
-            raise ValueError(
-                "sampling_strategy='minority' cannot be used with an under-sampler: "
-                "the minority class has nothing to remove. Use 'auto', "
-                "'not minority', 'majority', 'not majority' or 'all'."
-            )
-        if sampling_strategy not in _STRATEGY_NAMES:
-            raise ValueError(
-                f"sampling_strategy={sampling_strategy!r} is not a known strategy; "
-                f"use one of {sorted(set(_STRATEGY_NAMES) - {'minority'})}."
-            )
-        selected = {
-            "auto": lambda key: key != minority,
-            "not minority": lambda key: key != minority,
-            "majority": lambda key: key == majority,
-            "not majority": lambda key: key != majority,
-            "all": lambda key: True,
-        }[sampling_strategy]
-        kept = {key: n_minority for key in counts if selected(key)}
-    elif isinstance(sampling_strategy, dict):
-        kept = _kept_from_dict(sampling_strategy, counts)
-    elif isinstance(sampling_strategy, Real) and not isinstance(
-        sampling_strategy, bool
-    ):
-        if type_of_target(y) != "binary":
-            raise ValueError(
-                "sampling_strategy can be a float only for binary y; for "
-                f"{len(counts)} classes pass a dict {{class: count}}."
-            )
-        if not 0 < sampling_strategy <= 1:
-            raise ValueError(
-                "sampling_strategy as a float is the minority/majority ratio after "
-                f"resampling and must be in (0, 1]; got {sampling_strategy}."
-            )
-        kept = {
-            key: int(n_minority / sampling_strategy)
-            for key in counts
-            if key != minority
-        }
-        too_many = {key: n for key, n in kept.items() if n > counts[key]}
-        if too_many:
-            raise ValueError(
-                f"sampling_strategy={sampling_strategy} would need more samples of "
-                f"class(es) {sorted(too_many, key=str)} than there are; increase "
-                "the ratio."
-            )
-    elif callable(sampling_strategy):
-        targets = sampling_strategy(y)
-        if not isinstance(targets, dict):
-            raise TypeError(
-                "A callable sampling_strategy must return a dict {class: count}; "
-                f"got {type(targets).__name__}."
-            )
-        kept = _kept_from_dict(targets, counts)
-    else:
-        raise TypeError(
-            "sampling_strategy must be a float, a str, a dict or a callable; got "
-            f"{type(sampling_strategy).__name__}."
-        )
-    return dict(sorted(kept.items(), key=lambda item: item[0]))
 
 
 def capped_simplex_projection(target, lower, upper, total):
@@ -290,7 +155,7 @@ def _distances_to_centers(X, centers, labels, metric):
     return np.sqrt(np.einsum("ij,ij->i", diff, diff))
 
 
-class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
+class ClusterComplexityUnderSampler(BaseSampler):
     """Under-sample classes by keeping their complex clusters and hard rows.
 
     Density-based pruning (Abbas et al., 2024) for classification data. Each
@@ -404,13 +269,10 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
     True
     """
 
+    _sampling_type = "under-sampling"
+
     _parameter_constraints: dict = {
-        "sampling_strategy": [
-            Interval(Real, 0, 1, closed="right"),
-            StrOptions(set(_STRATEGY_NAMES)),
-            dict,
-            callable,
-        ],
+        "sampling_strategy": BaseSampler._strategy_constraint("under-sampling"),
         "n_clusters": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -450,37 +312,6 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = True
-        return tags
-
-    def _validate_X_y(self, X, y):
-        return validate_sampler_input(self, X, y)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Check the input and resolve the sampling strategy.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training rows.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        self : ClusterComplexityUnderSampler
-            The sampler, with ``sampling_strategy_`` set.
-        """
-        X, y = self._validate_X_y(X, y)
-        self.sampling_strategy_ = resolve_under_sampling_strategy(
-            self.sampling_strategy, y
-        )
-        return self
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y, sample_weight=None):
         """Keep the rows that ``sampling_strategy`` and the clusters select.
@@ -507,23 +338,13 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
             The weights of the kept rows; only when ``sample_weight`` is given.
         """
         X_in, y_in = X, y
-        X, y = self._validate_X_y(X, y)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            if sample_weight.shape != (X.shape[0],):
-                raise ValueError(
-                    f"sample_weight must have shape ({X.shape[0]},) to match X; "
-                    f"got {sample_weight.shape}."
-                )
-        self.sampling_strategy_ = resolve_under_sampling_strategy(
-            self.sampling_strategy, y
-        )
+        X, y, sample_weight = self._prepare(X, y, sample_weight)
         n_threads = resolve_n_threads(self.n_jobs)
         with threadpool_limits(limits=n_threads, user_api="openmp"):
             kept = self._select(X, y, check_random_state(self.random_state))
         self.sample_indices_ = kept
 
-        output = [_take_rows(X_in, X, kept), _take_labels(y_in, y, kept)]
+        output = [take_rows(X_in, X, kept), labels_like_input(y[kept], y_in)]
         if sample_weight is not None:
             output.append(sample_weight[kept])
         return tuple(output)
@@ -633,21 +454,3 @@ class ClusterComplexityUnderSampler(OneToOneFeatureMixin, BaseEstimator):
         self.cluster_complexity_ = complexity
         self.cluster_budget_ = budget
         return np.sort(np.concatenate(kept)).astype(np.intp)
-
-
-def _take_rows(X_in, X, rows):
-    """The selected rows, in the container the caller gave."""
-    if sparse.issparse(X_in):
-        fmt = X_in.format if X_in.format in ("csr", "csc") else "csr"
-        return X[rows].asformat(fmt)
-    if hasattr(X_in, "iloc") and hasattr(X_in, "columns"):
-        return X_in.iloc[rows].reset_index(drop=True)
-    if isinstance(X_in, np.ndarray) and X_in.ndim == 2:
-        return X_in[rows]
-    return X[rows]
-
-
-def _take_labels(y_in, y, rows):
-    if hasattr(y_in, "iloc") and hasattr(y_in, "name"):
-        return y_in.iloc[rows].reset_index(drop=True)
-    return y[rows]

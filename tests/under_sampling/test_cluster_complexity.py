@@ -11,8 +11,8 @@ from sklearn_metric.under_sampling import ClusterComplexityUnderSampler
 from sklearn_metric.under_sampling._cluster_complexity import (
     capped_simplex_projection,
     cluster_budget,
-    resolve_under_sampling_strategy,
 )
+from sklearn_metric.utils._sampling import resolve_sampling_strategy
 
 
 def _imbalanced(n_samples=400, weights=(0.6, 0.3, 0.1), seed=0):
@@ -103,7 +103,7 @@ def test_strategy_matches_imbalanced_learn(strategy):
     else:
         y = np.r_[np.zeros(90, dtype=int), np.ones(25, dtype=int), np.full(10, 2)]
     rng.shuffle(y)
-    ours = resolve_under_sampling_strategy(strategy, y)
+    ours = resolve_sampling_strategy(strategy, y, "under-sampling")
     ref = validation.check_sampling_strategy(strategy, y, "under-sampling")
     assert ours == dict(ref)
 
@@ -111,12 +111,12 @@ def test_strategy_matches_imbalanced_learn(strategy):
 @pytest.mark.parametrize(
     "strategy, error, match",
     [
-        ("minority", ValueError, "cannot be used with an under-sampler"),
+        ("minority", InvalidParameterError, "'sampling_strategy' parameter"),
         ({0: 500}, ValueError, "keeps between 0 and all"),
-        ({0: -1}, ValueError, "keeps between 0 and all"),
+        ({0: -1}, ValueError, "negative number of samples"),
         ({7: 3}, ValueError, "not present in y"),
         ({0: 2.5}, TypeError, "integer counts"),
-        (0.5, ValueError, "only for binary y"),
+        (0.5, ValueError, "only for a binary target"),
         (lambda y: [1, 2], TypeError, "must return a dict"),
     ],
 )
@@ -129,7 +129,7 @@ def test_strategy_errors(strategy, error, match):
 def test_float_too_small_for_the_majority():
     y = np.r_[np.zeros(30, dtype=int), np.ones(20, dtype=int)]
     with pytest.raises(ValueError, match="increase the ratio"):
-        resolve_under_sampling_strategy(0.5, y)
+        resolve_sampling_strategy(0.5, y, "under-sampling")
 
 
 @pytest.mark.parametrize(
