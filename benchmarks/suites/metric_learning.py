@@ -175,15 +175,19 @@ def _mlkr_to_anchor_objective(data, report):
     from sklearn.exceptions import ConvergenceWarning
 
     from sklearn_metric.metric_learning import MLKR
-    from sklearn_metric.metric_learning._kernels import (
+    from sklearn_metric.metric_learning._kernels._softmax import (
         MLKR_OBJECTIVE,
-        softmax_loss_grad_numpy,
+        softmax_loss_grad,
     )
 
     X, y = data["X_train"], data["y_train"]
     targets = np.asarray(y, dtype=np.float64)
-    anchor_objective, _, _ = softmax_loss_grad_numpy(
-        X, np.asarray(report["components"]), None, targets, MLKR_OBJECTIVE
+    anchor_objective, _, _ = softmax_loss_grad(
+        np.ascontiguousarray(X),
+        np.asarray(report["components"]),
+        None,
+        targets,
+        MLKR_OBJECTIVE,
     )
     trace = MLKR().fit(X, y).objective_
     reached = np.flatnonzero(trace <= anchor_objective)

@@ -4,30 +4,28 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.linalg import eigh
-from scipy.sparse import coo_matrix
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.datasets import make_spd_matrix
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from ._base import MahalanobisMixin, PairsClassifierMixin
-from ._kernels import itml_sweep
-from ._util import check_classification_labels, components_from_metric
-from .constraints import Constraints
-
-#: Values of ``prior`` (ITML, SDML) and ``init`` (MMC) naming a matrix.
-MATRIX_OPTIONS = {"identity", "covariance", "random"}
-
-# Above this many distinct points, the bound percentiles are estimated from a
-# random sample of this many pairs instead of all n (n - 1) / 2 of them.
-_MAX_PERCENTILE_PAIRS = 2_000_000
+from ._kernels._itml import itml_sweep
+from ._pairs import MATRIX_OPTIONS, distance_percentiles, prior_matrix
+from ._supervised import (
+    N_CONSTRAINTS_DOC,
+    PREPROCESSOR_DOC,
+    SupervisedMixin,
+    param_docs,
+    store_params,
+)
+from ._util import components_from_metric
 
 
 class ITML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
     """Information Theoretic Metric Learning on labelled pairs.
+
+    Read more in the :ref:`User Guide <itml>`.
 
     ITML [1]_ learns the Mahalanobis matrix ``M`` closest to a prior ``M0`` in
     LogDet divergence (the relative entropy of the two Gaussians they define)
@@ -64,8 +62,9 @@ class ITML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         Print the convergence measure after every sweep.
     preprocessor : array-like of shape (n_samples, n_features) or callable, \
             default=None
-        Turns pairs given as indices into points; see
-        :func:`~sklearn_metric.metric_learning._tuples.check_preprocessor`.
+        Turns pairs given as indices into points: an array whose rows the
+        indices select, or a callable mapping a 1-D array of indicators to
+        the 2-D array of their points.
     random_state : int, RandomState instance or None, default=None
         Seed for ``prior="random"`` and for the sample of pairs used for the
         default bounds on large inputs.
@@ -173,35 +172,32 @@ class ITML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         """
         pairs, y = self._validate_pairs(pairs, y, reset=True)
         calibration_params = self._check_calibration_params(calibration_params)
-        _fit_itml(self, pairs.X, pairs.indices, y == 1, bounds)
+        self.bounds_, self.n_iter_, self.components_ = _fit_itml(
+            self, pairs.X, pairs.indices, y == 1, bounds
+        )
         return self._calibrate_threshold_after_fit(pairs, y, calibration_params)
 
 
-class ITML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
-    """Information Theoretic Metric Learning on pairs drawn from class labels.
+class ITML_Supervised(
+    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+):
+    __doc__ = """Information Theoretic Metric Learning on pairs drawn from class labels.
 
     Draws ``n_constraints`` random same-class pairs (similar) and as many
     different-class pairs (dissimilar) from the labels, then learns the metric
     as :class:`ITML` does.
 
+    Read more in the :ref:`User Guide <itml>`.
+
     Parameters
     ----------
-    gamma : float, default=1.0
-        Weight of the slack; see :class:`ITML`.
-    max_iter : int, default=1000
-        Most sweeps over the constraints.
-    tol : float, default=1e-3
-        Relative change of the dual variables below which the solver stops.
-    n_constraints : int, default=None
-        Number of pairs of each kind; ``None`` means ``20 * n_classes**2``.
-    prior : {"identity", "covariance", "random"} or ndarray of shape \
-            (n_features, n_features), default="identity"
-        The matrix ``M`` is kept close to; see :class:`ITML`.
-    verbose : bool, default=False
-        Print the convergence measure after every sweep.
-    preprocessor : array-like or callable, default=None
-        Accepted for compatibility with :class:`ITML`; unused, since ``X``
-        holds the points.
+    {gamma}
+    {max_iter}
+    {tol}
+    {n_constraints}
+    {prior}
+    {verbose}
+    {preprocessor}
     random_state : int, RandomState instance or None, default=None
         Seed for drawing the pairs and for ``prior="random"``.
 
@@ -213,6 +209,8 @@ class ITML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         The distances ``(u, l)`` of the constraints (before slack).
     n_iter_ : int
         Sweeps run.
+    preprocessor_ : callable or None
+        The validated ``preprocessor``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -236,8 +234,15 @@ class ITML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
     >>> itml = ITML_Supervised(n_constraints=200, random_state=0).fit(X, y)
     >>> itml.transform(X).shape
     (150, 4)
-    """
+    """.format(
+        **{
+            **param_docs(ITML),
+            "n_constraints": N_CONSTRAINTS_DOC,
+            "preprocessor": PREPROCESSOR_DOC,
+        }
+    )
 
+    _constraint_kind = "pairs"
     _parameter_constraints: dict = {
         **ITML._parameter_constraints,
         "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
@@ -254,14 +259,7 @@ class ITML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         preprocessor=None,
         random_state=None,
     ):
-        self.gamma = gamma
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_constraints = n_constraints
-        self.prior = prior
-        self.verbose = verbose
-        self.preprocessor = preprocessor
-        self.random_state = random_state
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, bounds=None):
@@ -269,10 +267,10 @@ class ITML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like of shape (n_samples, n_features) or (n_samples,)
+            Training data, or indicators into ``preprocessor``.
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels; a negative integer marks an unknown class.
         bounds : array-like of shape (2,), default=None
             The distances ``(u, l)``; ``None`` takes the 5th and 95th
             percentiles of the distances between the points of the pairs.
@@ -282,19 +280,22 @@ class ITML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self : ITML_Supervised
             The fitted learner.
         """
-        X, indices, is_similar = pairs_from_labels(self, X, y)
-        _fit_itml(self, X, indices, is_similar, bounds)
-        return self
+        return self._fit_supervised(X, y, bounds=bounds)
+
+    def _fit_constraints(self, X, constraints, random_state, bounds=None):
+        indices, is_similar = constraints
+        self.bounds_, self.n_iter_, self.components_ = _fit_itml(
+            self, X, indices, is_similar, bounds
+        )
 
 
 def _fit_itml(estimator, X, indices, is_similar, bounds):
-    """Solve ITML on index pairs and store the fitted attributes.
+    """Solve ITML on index pairs.
 
     Parameters
     ----------
     estimator : ITML or ITML_Supervised
-        The learner whose parameters are used and whose ``components_``,
-        ``bounds_`` and ``n_iter_`` are set.
+        The learner whose parameters are used.
     X : ndarray of shape (n_rows, n_features)
         Points.
     indices : ndarray of shape (n_pairs, 2)
@@ -303,11 +304,20 @@ def _fit_itml(estimator, X, indices, is_similar, bounds):
         Whether each pair is similar.
     bounds : array-like of shape (2,) or None
         ``(u, l)`` as distances; ``None`` for the percentile default.
+
+    Returns
+    -------
+    bounds : ndarray of shape (2,)
+        The distances ``(u, l)`` used.
+    n_iter : int
+        Sweeps run.
+    components : ndarray of shape (n_features, n_features)
+        The linear map ``L`` with ``L'L = M``.
     """
     random_state = check_random_state(estimator.random_state)
     X = np.asarray(X, dtype=np.float64)
     used = X[np.unique(indices)]
-    estimator.bounds_ = _check_bounds(bounds, used, random_state)
+    bounds = _check_bounds(bounds, used, random_state)
     metric = prior_matrix(
         estimator.prior, used, random_state, name="prior", strict=True
     )
@@ -317,7 +327,7 @@ def _fit_itml(estimator, X, indices, is_similar, bounds):
     inv_gamma = 0.0 if np.isinf(gamma) else 1.0 / gamma
     n_pairs = indices.shape[0]
     # The constraints bound squared distances, as in the authors' code.
-    target = np.where(is_similar, estimator.bounds_[0] ** 2, estimator.bounds_[1] ** 2)
+    target = np.where(is_similar, bounds[0] ** 2, bounds[1] ** 2)
     dual = np.zeros(n_pairs)
     first = np.ascontiguousarray(indices[:, 0], dtype=np.intp)
     second = np.ascontiguousarray(indices[:, 1], dtype=np.intp)
@@ -348,8 +358,7 @@ def _fit_itml(estimator, X, indices, is_similar, bounds):
             ConvergenceWarning,
             stacklevel=4,
         )
-    estimator.n_iter_ = n_iter
-    estimator.components_ = components_from_metric(metric)
+    return bounds, n_iter, components_from_metric(metric)
 
 
 def _check_bounds(bounds, X, random_state):
@@ -371,181 +380,3 @@ def _check_bounds(bounds, X, random_state):
     # A zero bound would divide by zero in the projections.
     bounds[bounds == 0] = 1e-9
     return bounds
-
-
-def distance_percentiles(X, q, random_state=None):
-    """Percentiles of the Euclidean distances between distinct rows of X.
-
-    All pairs are used when there are at most about 2 million; beyond, a
-    random sample of 2 million pairs.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Points.
-    q : sequence of float
-        Percentiles in [0, 100].
-    random_state : int, RandomState instance or None, default=None
-        Seed for the sample of pairs.
-
-    Returns
-    -------
-    percentiles : ndarray of shape (len(q),)
-    """
-    X = np.unique(X, axis=0)
-    n_rows = X.shape[0]
-    if n_rows < 2:
-        return np.zeros(len(q))
-    n_pairs = n_rows * (n_rows - 1) // 2
-    if n_pairs <= _MAX_PERCENTILE_PAIRS:
-        first, second = np.triu_indices(n_rows, k=1)
-    else:
-        random_state = check_random_state(random_state)
-        first = random_state.randint(n_rows, size=_MAX_PERCENTILE_PAIRS)
-        second = random_state.randint(n_rows - 1, size=_MAX_PERCENTILE_PAIRS)
-        second += second >= first
-    distances = np.empty(first.shape[0])
-    chunk = max(1, 2**22 // max(X.shape[1], 1))
-    for start in range(0, first.shape[0], chunk):
-        diff = X[first[start : start + chunk]] - X[second[start : start + chunk]]
-        distances[start : start + chunk] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    return np.percentile(distances, q)
-
-
-def prior_matrix(prior, X, random_state, *, name, strict):
-    """The Mahalanobis matrix named by ``prior`` (ITML, SDML) or ``init`` (MMC).
-
-    Parameters
-    ----------
-    prior : {"identity", "covariance", "random"} or ndarray
-        See :class:`ITML`.
-    X : ndarray of shape (n_samples, n_features)
-        Points, for ``"covariance"``.
-    random_state : RandomState instance
-        For ``"random"``.
-    name : str
-        The parameter's name, for error messages.
-    strict : bool
-        Whether an array must be positive definite (else semi-definite).
-
-    Returns
-    -------
-    M : ndarray of shape (n_features, n_features)
-        A new symmetric float64 matrix.
-    """
-    n_features = X.shape[1]
-    if isinstance(prior, np.ndarray):
-        M = np.array(prior, dtype=np.float64)
-        if M.shape != (n_features, n_features):
-            raise ValueError(
-                f"{name} must have shape ({n_features}, {n_features}) to match "
-                f"the {n_features} features; got {M.shape}."
-            )
-        if not np.all(np.isfinite(M)):
-            raise ValueError(f"{name} contains NaN or infinity.")
-        if not np.allclose(M, M.T):
-            raise ValueError(f"{name} must be a symmetric matrix.")
-        M = (M + M.T) / 2.0
-        eigenvalues = eigh(M, eigvals_only=True)
-        floor = 1e-10 * max(np.abs(eigenvalues).max(), np.finfo(float).tiny)
-        if (strict and eigenvalues.min() <= floor) or eigenvalues.min() < -floor:
-            kind = "positive definite" if strict else "positive semi-definite"
-            raise ValueError(
-                f"{name} must be {kind}; its smallest eigenvalue is "
-                f"{eigenvalues.min():.3g}."
-            )
-        return M
-    if prior == "identity":
-        return np.eye(n_features)
-    if prior == "random":
-        return make_spd_matrix(n_features, random_state=random_state)
-    # "covariance": the inverse covariance, with directions of (near) zero
-    # variance given the largest weight found among the others.
-    covariance = (
-        np.atleast_2d(np.cov(X, rowvar=False))
-        if X.shape[0] > 1
-        else np.zeros((n_features, n_features))
-    )
-    eigenvalues, eigenvectors = eigh(covariance)
-    largest = eigenvalues.max()
-    valid = (
-        eigenvalues > 1e-10 * largest
-        if largest > 0
-        else np.zeros_like(eigenvalues, dtype=bool)
-    )
-    if not np.any(valid):
-        return np.eye(n_features)
-    weights = np.full(n_features, 1.0 / eigenvalues[valid].min())
-    weights[valid] = 1.0 / eigenvalues[valid]
-    return (eigenvectors * weights) @ eigenvectors.T
-
-
-def pairs_from_labels(estimator, X, y):
-    """Validate a supervised front-end's input and draw its pairs.
-
-    Parameters
-    ----------
-    estimator : estimator with ``n_constraints`` and ``random_state``
-        The front-end; ``n_features_in_`` is set.
-    X : array-like of shape (n_samples, n_features)
-        Training data.
-    y : array-like of shape (n_samples,)
-        Class labels.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features)
-        Validated data.
-    indices : ndarray of shape (n_pairs, 2)
-        Row indices of each pair, similar pairs first.
-    is_similar : ndarray of shape (n_pairs,), bool
-        Whether each pair is similar.
-    """
-    X, y = validate_data(
-        estimator, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
-    )
-    classes, y_encoded = check_classification_labels(y, type(estimator).__name__)
-    n_constraints = estimator.n_constraints
-    if n_constraints is None:
-        n_constraints = 20 * classes.shape[0] ** 2
-    # The same seed drives the pairs and, later, any random prior, as in
-    # metric-learn; a RandomState instance is advanced by both.
-    a, b, c, d = Constraints(y_encoded).positive_negative_pairs(
-        n_constraints, random_state=estimator.random_state
-    )
-    indices = np.concatenate([np.column_stack((a, b)), np.column_stack((c, d))])
-    is_similar = np.concatenate(
-        [np.ones(a.shape[0], dtype=bool), np.zeros(c.shape[0], dtype=bool)]
-    )
-    return X, indices.astype(np.intp), is_similar
-
-
-def pair_scatter(X, indices, weights):
-    """Weighted sum of the outer products of the pairs' differences.
-
-    ``sum_i weights[i] * v_i v_i'`` with ``v_i = X[indices[i, 0]] -
-    X[indices[i, 1]]``, computed as ``X' L X`` for the weighted Laplacian ``L``
-    of the pair graph, so no ``(n_pairs, n_features)`` array is formed.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_rows, n_features)
-        Points.
-    indices : ndarray of shape (n_pairs, 2)
-        Rows of the two points of each pair.
-    weights : ndarray of shape (n_pairs,)
-        Weight of each pair.
-
-    Returns
-    -------
-    scatter : ndarray of shape (n_features, n_features)
-        Symmetric matrix.
-    """
-    n_rows = X.shape[0]
-    first, second = indices[:, 0], indices[:, 1]
-    rows = np.concatenate([first, second, first, second])
-    cols = np.concatenate([first, second, second, first])
-    values = np.concatenate([weights, weights, -weights, -weights])
-    laplacian = coo_matrix((values, (rows, cols)), shape=(n_rows, n_rows)).tocsr()
-    scatter = X.T @ (laplacian @ X)
-    return (scatter + scatter.T) / 2.0

@@ -6,15 +6,13 @@ import numpy as np
 from scipy.linalg import eigh
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import parallel_section, threads_for_work
 from ..distances import knn_search
 from ._base import MahalanobisMixin
-from ._covariance import _span_basis
-from ._kernels import local_affinity
-from ._tuples import check_preprocessor
-from ._util import check_classification_labels, check_n_components
+from ._kernels._lfda import local_affinity
+from ._tuples import validate_points
+from ._util import check_classification_labels, check_n_components, span_basis
 
 # Default neighbour rank of the local scaling, as in Sugiyama (2007).
 _DEFAULT_K = 7
@@ -28,6 +26,8 @@ _BLOCK_ENTRIES = 1 << 22
 
 class LFDA(MahalanobisMixin, TransformerMixin, BaseEstimator):
     """Local Fisher Discriminant Analysis.
+
+    Read more in the :ref:`User Guide <lfda>`.
 
     LFDA (Sugiyama, 2007) is Fisher discriminant analysis in which each pair
     of same-class points is weighted by how close the two points are,
@@ -176,10 +176,7 @@ class LFDA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self : LFDA
             The fitted learner.
         """
-        X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
-        )
-        self.preprocessor_ = check_preprocessor(self.preprocessor)
+        X, y = validate_points(self, X, y, reset=True, ensure_min_samples=2)
         self.classes_, y = check_classification_labels(y, "LFDA", min_classes=2)
         n_components = check_n_components(self.n_components, X.shape[1])
         counts = np.bincount(y)
@@ -297,7 +294,7 @@ def _lfda_components(between, within, total, n_samples, n_components, embedding_
     eigenvalues : ndarray of shape (n_components,)
     """
     n_features = total.shape[0]
-    _, basis = _span_basis(total, n_samples)
+    _, basis = span_basis(total, n_samples)
     rank = basis.shape[1]
     components = np.zeros((n_components, n_features))
     eigenvalues = np.zeros(n_components)

@@ -10,7 +10,6 @@ from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import (
     MIN_PARALLEL_WORK,
@@ -19,10 +18,11 @@ from .._kernels._threads import (
     single_threaded_blas,
 )
 from ..distances import knn_search
-from . import _kernels as _kl
 from ._base import MahalanobisMixin
-from ._tuples import check_preprocessor
-from ._util import INIT_OPTIONS, check_classification_labels, initialize_components
+from ._kernels import _lmnn as _kl
+from ._kernels._common import chunk_layout
+from ._tuples import validate_points
+from ._util import INIT_OPTIONS, check_classification_labels, starting_components
 
 # Impostor candidates are searched within this factor of the margin radius
 # sqrt(1 + largest target distance^2), so that a candidate set found at one L
@@ -59,6 +59,8 @@ _DENSE_ACCUMULATOR_BYTES = 2**28
 
 class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
     """Large Margin Nearest Neighbour metric learning.
+
+    Read more in the :ref:`User Guide <lmnn>`.
 
     LMNN learns a linear map ``L`` under which every sample's ``n_neighbors``
     nearest same-class samples (its *target neighbours*) are close, while
@@ -277,8 +279,7 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self : LMNN
             The fitted learner.
         """
-        previous = getattr(self, "components_", None) if self.warm_start else None
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_points(self, X, y, reset=True)
         # The optimiser works in float64 whatever the input precision.
         X = np.asarray(X, dtype=np.float64)
         _, y = check_classification_labels(y, type(self).__name__)
@@ -290,24 +291,9 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
                 f"its own target neighbour); the smallest class has "
                 f"{counts.min()}. Lower n_neighbors."
             )
-        self.preprocessor_ = check_preprocessor(self.preprocessor)
         n_threads = resolve_n_threads(self.n_jobs)
 
-        if (
-            previous is not None
-            and previous.shape[1] == X.shape[1]
-            and (self.n_components is None or previous.shape[0] == self.n_components)
-        ):
-            components = np.array(previous, dtype=np.float64)
-        else:
-            components = initialize_components(
-                self.init,
-                X,
-                y,
-                n_components=self.n_components,
-                random_state=self.random_state,
-                verbose=self.verbose,
-            )
+        components = starting_components(self, X, y)
 
         # The products X L' of a small problem are too small for BLAS threads to
         # pay, and on a busy machine they stall every evaluation.
@@ -523,7 +509,7 @@ class _LMNNProblem:
         """The softmax kernels' chunk layout, with fewer groups when their
         ``(n_samples, n_components)`` accumulators would pass the budget."""
         n_samples = self.X.shape[0]
-        chunk_rows, n_groups = _kl.chunk_layout(n_samples)
+        chunk_rows, n_groups = chunk_layout(n_samples)
         per_group = 8 * n_samples * (n_components + 1)
         return chunk_rows, max(1, min(n_groups, _DENSE_ACCUMULATOR_BYTES // per_group))
 

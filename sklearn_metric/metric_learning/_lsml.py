@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.datasets import make_spd_matrix
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array
 
 from .._kernels._threads import (
     MIN_PARALLEL_WORK,
@@ -16,10 +16,9 @@ from .._kernels._threads import (
     threads_for_work,
 )
 from ._base import MahalanobisMixin, QuadrupletsClassifierMixin
-from ._kernels import lsml_loss_coefficients, quadruplet_laplacian_product
-from ._tuples import check_preprocessor
-from ._util import check_classification_labels, components_from_metric, lbfgs_minimize
-from .constraints import Constraints
+from ._kernels._lsml import lsml_loss_coefficients, quadruplet_laplacian_product
+from ._supervised import PREPROCESSOR_DOC, SupervisedMixin, param_docs, store_params
+from ._util import components_from_metric, lbfgs_minimize
 
 # Below this many element operations a kernel call takes a few milliseconds on
 # one thread; waking more threads (which may have to wait for a busy core)
@@ -32,6 +31,8 @@ _COVARIANCE_RIDGE = 1e-3
 
 class LSML(MahalanobisMixin, QuadrupletsClassifierMixin, BaseEstimator):
     """Least Squared-residual Metric Learning (LSML).
+
+    Read more in the :ref:`User Guide <lsml>`.
 
     LSML learns a Mahalanobis matrix ``M`` from relative comparisons: each
     quadruplet ``(a, b, c, d)`` says that ``a`` and ``b`` are more similar than
@@ -177,12 +178,18 @@ class LSML(MahalanobisMixin, QuadrupletsClassifierMixin, BaseEstimator):
         X, indices = quadruplets
         weights = _check_weights(weights, indices.shape[0])
         random_state = check_random_state(self.random_state)
-        _fit_lsml(self, X, indices, weights, random_state)
+        self.components_, self.n_iter_, self.objective_ = _fit_lsml(
+            self, X, indices, weights, random_state
+        )
         return self
 
 
-class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
-    """LSML on quadruplets drawn from class labels.
+class LSML_Supervised(
+    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+):
+    __doc__ = """LSML on quadruplets drawn from class labels.
+
+    Read more in the :ref:`User Guide <lsml>`.
 
     Draws ``n_constraints`` random same-class pairs ``(a, b)`` and as many
     different-class pairs ``(c, d)``, and fits :class:`LSML` on the
@@ -192,12 +199,9 @@ class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    tol : float, default=1e-3
-        Convergence tolerance: L-BFGS stops once the largest entry of the
-        gradient with respect to ``L`` is below ``tol``.
-    max_iter : int, default=1000
-        Maximum number of L-BFGS iterations.
-    prior : {"identity", "covariance", "random"} or array-like of shape \
+    {tol}
+    {max_iter}
+    prior : {{"identity", "covariance", "random"}} or array-like of shape \
             (n_features, n_features), default="identity"
         The prior ``M0`` and starting point; see :class:`LSML`. The
         ``"covariance"`` prior is the regularised inverse covariance of ``X``.
@@ -209,12 +213,8 @@ class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
     weights : array-like of shape (n_constraints,), default=None
         Non-negative importance of each quadruplet, rescaled to sum to 1;
         uniform when ``None``.
-    verbose : bool, default=False
-        Print the objective after every iteration.
-    preprocessor : array-like of shape (n_samples, n_features) or callable, \
-            default=None
-        Lets :meth:`pair_distance` and :meth:`pair_score` take pairs of
-        indices into it; ``fit`` and ``transform`` take points.
+    {verbose}
+    {preprocessor}
     random_state : int, RandomState instance or None, default=None
         Seed of the drawn pairs and of the ``"random"`` prior.
     warm_start : bool, default=False
@@ -256,8 +256,14 @@ class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
     >>> lsml = LSML_Supervised(n_constraints=200, random_state=0).fit(X, y)
     >>> lsml.transform(X).shape
     (150, 4)
-    """
+    """.format(
+        **{
+            **param_docs(LSML),
+            "preprocessor": PREPROCESSOR_DOC,
+        }
+    )
 
+    _constraint_kind = "quadruplets"
     _parameter_constraints: dict = {
         **LSML._parameter_constraints,
         "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
@@ -278,58 +284,13 @@ class LSML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         warm_start=False,
         n_jobs=None,
     ):
-        self.tol = tol
-        self.max_iter = max_iter
-        self.prior = prior
-        self.n_constraints = n_constraints
-        self.weights = weights
-        self.verbose = verbose
-        self.preprocessor = preprocessor
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.n_jobs = n_jobs
+        store_params(self, locals())
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Draw quadruplets from the labels and learn the metric.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        self : object
-            The fitted learner.
-        """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        self.preprocessor_ = check_preprocessor(self.preprocessor)
-        classes, y_encoded = check_classification_labels(y, type(self).__name__)
-        counts = np.bincount(y_encoded)
-        # Same-class pairs exist only in classes of two or more points.
-        if counts.max() < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs a class with at least 2 samples to "
-                "form same-class pairs; every class has 1."
-            )
-        n_constraints = self.n_constraints
-        if n_constraints is None:
-            # The default is a rule of thumb, silently capped by the number of
-            # distinct pairs; an explicit n_constraints that is too large warns.
-            n_positive = int(np.sum(counts * (counts - 1) // 2))
-            n_negative = int((counts.sum() ** 2 - np.sum(counts**2)) // 2)
-            n_constraints = min(20 * classes.shape[0] ** 2, n_positive, n_negative)
-        random_state = check_random_state(self.random_state)
-        a, b, c, d = Constraints(y_encoded).positive_negative_pairs(
-            n_constraints, same_length=True, random_state=random_state
-        )
-        indices = np.column_stack((a, b, c, d)).astype(np.intp, copy=False)
+    def _fit_constraints(self, X, indices, random_state):
         weights = _check_weights(self.weights, indices.shape[0])
-        _fit_lsml(self, X, indices, weights, random_state)
-        return self
+        self.components_, self.n_iter_, self.objective_ = _fit_lsml(
+            self, X, indices, weights, random_state
+        )
 
 
 def _check_weights(weights, n_quadruplets):
@@ -399,6 +360,17 @@ def _check_prior(prior, X, random_state):
         if not np.allclose(M0, M0.T, rtol=1e-8, atol=1e-12 * np.abs(M0).max()):
             raise ValueError("The prior matrix must be symmetric.")
     M0 = (M0 + M0.T) / 2.0
+    eigenvalues = eigh(M0, eigvals_only=True)
+    # The floor of ITML's and SDML's priors: below it the prior is singular in
+    # floating point, its inverse meaningless and the LogDet divergence infinite.
+    if eigenvalues.min() <= 1e-10 * max(
+        np.abs(eigenvalues).max(), np.finfo(float).tiny
+    ):
+        raise ValueError(
+            "The prior matrix must be positive definite: the LogDet divergence "
+            "to a singular prior is infinite; its smallest eigenvalue is "
+            f"{eigenvalues.min():.3g}."
+        )
     try:
         factor = cho_factor(M0, lower=False)
     except np.linalg.LinAlgError:
@@ -412,13 +384,12 @@ def _check_prior(prior, X, random_state):
 
 
 def _fit_lsml(estimator, X, indices, weights, random_state):
-    """Solve LSML on validated quadruplets and store the result on ``estimator``.
+    """Solve LSML on validated quadruplets.
 
     Parameters
     ----------
     estimator : LSML or LSML_Supervised
-        The learner; its parameters are read and ``components_``, ``n_iter_``
-        and ``objective_`` are set.
+        The learner whose parameters are read.
     X : ndarray of shape (n_rows, n_features)
         Points the quadruplets index.
     indices : ndarray of shape (n_quadruplets, 4)
@@ -427,6 +398,16 @@ def _fit_lsml(estimator, X, indices, weights, random_state):
         Weights summing to 1.
     random_state : RandomState
         Generator for the ``"random"`` prior.
+
+    Returns
+    -------
+    components : ndarray of shape (n_features, n_features)
+        The learned ``L``.
+    n_iter : int
+        L-BFGS iterations, at least 1: a start that is already optimal counts
+        the one iteration that found it so.
+    objective : ndarray of shape (n_iter + 1,)
+        Objective after each iteration, the starting value first.
     """
     n_features = X.shape[1]
     prior_components, prior_inverse, prior_logdet = _check_prior(
@@ -453,9 +434,12 @@ def _fit_lsml(estimator, X, indices, weights, random_state):
         estimator_name=type(estimator).__name__,
         verbose=estimator.verbose,
     )
-    estimator.components_ = components
-    estimator.n_iter_ = n_iter
-    estimator.objective_ = np.asarray(objective, dtype=np.float64)
+    objective = np.asarray(objective, dtype=np.float64)
+    if n_iter == 0:
+        # The start already satisfies the tolerance: one iteration checked it
+        # and left it unchanged, as scikit-learn's solvers count it.
+        n_iter, objective = 1, np.repeat(objective[:1], 2)
+    return components, n_iter, objective
 
 
 class _LSMLObjective:

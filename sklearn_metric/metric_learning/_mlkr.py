@@ -6,11 +6,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import parallel_section, resolve_n_threads
 from ._base import MahalanobisMixin
-from ._kernels import MLKR_OBJECTIVE, softmax_loss_grad
+from ._kernels._softmax import MLKR_OBJECTIVE, softmax_loss_grad
+from ._tuples import validate_points
 from ._util import INIT_OPTIONS, lbfgs_minimize, starting_components
 
 #: Gradient tolerance used when ``tol=None``: scipy's L-BFGS-B default, which
@@ -20,6 +20,8 @@ DEFAULT_TOL = 1e-5
 
 class MLKR(MahalanobisMixin, TransformerMixin, BaseEstimator):
     """Metric Learning for Kernel Regression.
+
+    Read more in the :ref:`User Guide <mlkr>`.
 
     MLKR learns a linear map ``L`` for which the leave-one-out Nadaraya-Watson
     regression with a Gaussian kernel in the embedded space predicts the
@@ -67,6 +69,12 @@ ndarray of shape (n_components, n_features), default="auto"
         Print the objective after every iteration, and the fit time, when
         positive.
 
+    preprocessor : array-like of shape (n_samples, n_features) or callable, \
+            default=None
+        With a preprocessor, ``fit`` and ``transform`` also take a 1-D array of
+        indicators (row indices into the array, or the input of the callable)
+        in place of the samples, and ``pair_distance`` takes pairs of
+        indicators.
     random_state : int, RandomState instance or None, default=None
         Seed for ``init="random"`` and ``init="pca"``.
 
@@ -139,6 +147,7 @@ ndarray of shape (n_components, n_features), default="auto"
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
+        "preprocessor": ["array-like", callable, None],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "n_jobs": [Integral, None],
@@ -151,6 +160,7 @@ ndarray of shape (n_components, n_features), default="auto"
         tol=None,
         max_iter=1000,
         verbose=False,
+        preprocessor=None,
         *,
         random_state=None,
         warm_start=False,
@@ -161,6 +171,7 @@ ndarray of shape (n_components, n_features), default="auto"
         self.tol = tol
         self.max_iter = max_iter
         self.verbose = verbose
+        self.preprocessor = preprocessor
         self.random_state = random_state
         self.warm_start = warm_start
         self.n_jobs = n_jobs
@@ -182,10 +193,11 @@ ndarray of shape (n_components, n_features), default="auto"
             The fitted estimator.
         """
         start = time.perf_counter()
-        X, y = validate_data(
+        X, y = validate_points(
             self,
             X,
             y,
+            reset=True,
             ensure_min_samples=2,
             dtype=np.float64,
             order="C",

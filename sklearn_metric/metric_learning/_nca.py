@@ -6,11 +6,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import parallel_section, resolve_n_threads
 from ._base import MahalanobisMixin
-from ._kernels import NCA_OBJECTIVE, softmax_loss_grad
+from ._kernels._softmax import NCA_OBJECTIVE, softmax_loss_grad
+from ._tuples import validate_points
 from ._util import (
     INIT_OPTIONS,
     check_classification_labels,
@@ -25,6 +25,8 @@ DEFAULT_TOL = 1e-5
 
 class NCA(MahalanobisMixin, TransformerMixin, BaseEstimator):
     """Neighbourhood Components Analysis.
+
+    Read more in the :ref:`User Guide <nca>`.
 
     NCA learns a linear map ``L`` that maximises the expected leave-one-out
     accuracy of a stochastic nearest-neighbour rule in the embedded space:
@@ -72,6 +74,12 @@ ndarray of shape (n_components, n_features), default="auto"
         Print the objective after every iteration, and the fit time, when
         positive.
 
+    preprocessor : array-like of shape (n_samples, n_features) or callable, \
+            default=None
+        With a preprocessor, ``fit`` and ``transform`` also take a 1-D array of
+        indicators (row indices into the array, or the input of the callable)
+        in place of the samples, and ``pair_distance`` takes pairs of
+        indicators.
     random_state : int, RandomState instance or None, default=None
         Seed for ``init="random"`` and ``init="pca"``.
 
@@ -117,10 +125,6 @@ ndarray of shape (n_components, n_features), default="auto"
 
     Notes
     -----
-    metric-learn's ``preprocessor`` parameter is left out: a supervised
-    learner takes ``X`` itself, and the preprocessor only let ``X`` be given
-    as indices into another array.
-
     ``fit`` computes in float64, as the finite-difference accuracy L-BFGS-B
     relies on needs it; ``transform`` keeps float32 input as float32.
 
@@ -150,6 +154,7 @@ ndarray of shape (n_components, n_features), default="auto"
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "verbose": ["verbose"],
+        "preprocessor": ["array-like", callable, None],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "callback": [callable, None],
@@ -163,6 +168,7 @@ ndarray of shape (n_components, n_features), default="auto"
         max_iter=100,
         tol=None,
         verbose=False,
+        preprocessor=None,
         *,
         random_state=None,
         warm_start=False,
@@ -174,6 +180,7 @@ ndarray of shape (n_components, n_features), default="auto"
         self.max_iter = max_iter
         self.tol = tol
         self.verbose = verbose
+        self.preprocessor = preprocessor
         self.random_state = random_state
         self.warm_start = warm_start
         self.callback = callback
@@ -196,8 +203,8 @@ ndarray of shape (n_components, n_features), default="auto"
             The fitted estimator.
         """
         start = time.perf_counter()
-        X, y = validate_data(
-            self, X, y, ensure_min_samples=2, dtype=np.float64, order="C"
+        X, y = validate_points(
+            self, X, y, reset=True, ensure_min_samples=2, dtype=np.float64, order="C"
         )
         _, labels = check_classification_labels(y, type(self).__name__)
         labels = labels.astype(np.int64)

@@ -10,20 +10,19 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
 
 from .._kernels._threads import parallel_section, threads_for_work
 from ..distances import knn_search
 from ._base import MahalanobisMixin, TripletsClassifierMixin
-from ._kernels import (
+from ._kernels._scml import (
     centre_neighbourhoods,
     scml_dual_averaging,
     scml_hinge,
 )
-from ._tuples import check_preprocessor
-from ._util import check_classification_labels, components_from_metric
-from .constraints import generate_knntriplets
+from ._supervised import SupervisedMixin, store_params
+from ._util import components_from_metric
 
 # Ridge added to each local within-class scatter, relative to its mean
 # variance: neighbourhoods are small next to the number of features, and
@@ -35,8 +34,14 @@ _LDA_CHUNK_BYTES = 32 * 2**20
 _PATIENCE = 5
 
 
+#: Rounds in a row that find no direction before basis="triplet_diffs" gives up.
+_MAX_EMPTY_ROUNDS = 1000
+
+
 class SCML(MahalanobisMixin, TripletsClassifierMixin, BaseEstimator):
     """Sparse Compositional Metric Learning (SCML).
+
+    Read more in the :ref:`User Guide <scml>`.
 
     SCML learns a Mahalanobis matrix as a sparse non-negative combination of
     rank-one matrices built from a set of bases ``b_k``:
@@ -227,12 +232,26 @@ class SCML(MahalanobisMixin, TripletsClassifierMixin, BaseEstimator):
             basis = _triplet_diff_basis(X, indices, self.n_basis, random_state)
         else:
             basis = _check_basis_array(self.basis, X.shape[1])
-        _fit_scml(self, X, indices, basis, random_state)
+        self._store(_fit_scml(self, X, indices, basis, random_state))
         return self
 
+    def _store(self, result):
+        """Set the fitted attributes from :func:`_fit_scml`'s result."""
+        (
+            self.basis_,
+            self.weights_,
+            self.components_,
+            self.n_iter_,
+            self.objective_,
+        ) = result
 
-class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
+
+class SCML_Supervised(
+    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+):
     """SCML on triplets of nearest neighbours drawn from class labels.
+
+    Read more in the :ref:`User Guide <scml>`.
 
     Every point forms a triplet with each of its ``k_genuine`` nearest
     same-class neighbours and each of its ``k_impostor`` nearest other-class
@@ -330,6 +349,8 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
     150
     """
 
+    _constraint_kind = "triplets"
+    _store = SCML._store
     _parameter_constraints: dict = {
         **SCML._parameter_constraints,
         "k_genuine": [Interval(Integral, 1, None, closed="left")],
@@ -355,20 +376,7 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         tol=None,
         n_jobs=None,
     ):
-        self.k_genuine = k_genuine
-        self.k_impostor = k_impostor
-        self.beta = beta
-        self.basis = basis
-        self.n_basis = n_basis
-        self.gamma = gamma
-        self.max_iter = max_iter
-        self.output_iter = output_iter
-        self.batch_size = batch_size
-        self.verbose = verbose
-        self.preprocessor = preprocessor
-        self.random_state = random_state
-        self.tol = tol
-        self.n_jobs = n_jobs
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -376,10 +384,10 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like of shape (n_samples, n_features) or (n_samples,)
+            Training data, or indicators into ``preprocessor``.
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels; a negative integer marks an unknown class.
 
         Returns
         -------
@@ -387,26 +395,20 @@ class SCML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
             The fitted learner.
         """
         _check_output_iter(self)
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        self.preprocessor_ = check_preprocessor(self.preprocessor)
-        _, y_encoded = check_classification_labels(y, type(self).__name__)
-        random_state = check_random_state(self.random_state)
-        triplets = generate_knntriplets(
-            X, y_encoded, self.k_genuine, self.k_impostor, n_jobs=self.n_jobs
-        )
-        if triplets.shape[0] == 0:
-            raise ValueError(
-                f"{type(self).__name__} found no triplets: every class has a single "
-                "sample, so no point has a same-class neighbour."
-            )
+        return self._fit_supervised(X, y)
+
+    def _fit_constraints(self, X, constraints, random_state):
+        triplets, labels = constraints
         if isinstance(self.basis, str) and self.basis == "lda":
-            basis = _lda_basis(X, y_encoded, self.n_basis, random_state, self.n_jobs)
+            known = labels >= 0
+            basis = _lda_basis(
+                X[known], labels[known], self.n_basis, random_state, self.n_jobs
+            )
         elif isinstance(self.basis, str):  # "triplet_diffs"
             basis = _triplet_diff_basis(X, triplets, self.n_basis, random_state)
         else:
             basis = _check_basis_array(self.basis, X.shape[1])
-        _fit_scml(self, X, triplets, basis, random_state)
-        return self
+        self._store(_fit_scml(self, X, triplets, basis, random_state))
 
 
 def _check_output_iter(estimator):
@@ -463,7 +465,13 @@ def _triplet_diff_basis(X, triplets, n_basis, random_state):
     X = np.asarray(X, dtype=np.float64)
     bases, n_found = [], 0
     n_rounds = math.ceil(n_basis / n_features)
-    for _ in range(8):
+    # Draw until n_basis directions are found, as metric-learn does. Only
+    # triplets that give no direction at all (every genuine and impostor
+    # difference of the same length) stop it: the first draw finds nothing,
+    # or many draws in a row do.
+    n_empty = 0
+    while True:
+        n_before = n_found
         chosen = np.stack(
             [
                 random_state.choice(n_triplets, size=n_features, replace=False)
@@ -485,6 +493,9 @@ def _triplet_diff_basis(X, triplets, n_basis, random_state):
             n_found += order.shape[0]
         if n_found >= n_basis:
             return np.ascontiguousarray(np.concatenate(bases)[:n_basis])
+        n_empty = n_empty + n_rounds if n_found == n_before else 0
+        if n_found == 0 or n_empty >= _MAX_EMPTY_ROUNDS:
+            break
         # Degenerate triplets give few directions per round: draw more rounds.
         n_rounds = math.ceil((n_basis - n_found) / max(n_found / n_rounds, 1.0))
     raise ValueError(
@@ -685,11 +696,8 @@ def _fit_scml(estimator, X, triplets, basis, random_state):
             stacklevel=3,
         )
 
-    estimator.basis_ = basis
-    estimator.weights_ = best_w
-    estimator.components_ = _components_from_weights(basis, best_w, name)
-    estimator.n_iter_ = n_iter
-    estimator.objective_ = np.asarray(trace)
+    components = _components_from_weights(basis, best_w, name)
+    return basis, best_w, components, n_iter, np.asarray(trace)
 
 
 def _has_stalled(trace, tol):

@@ -14,7 +14,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_metric.metric_learning import ITML, Constraints, ITML_Supervised
-from sklearn_metric.metric_learning._kernels import itml_sweep, itml_sweep_numpy
+from sklearn_metric.metric_learning._kernels._itml import itml_sweep
+
+from ._oracles import itml_sweep_numpy
 
 
 def _digit_pairs(n_train=600, n_constraints=1000, seed=0):

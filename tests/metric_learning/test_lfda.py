@@ -13,10 +13,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_metric.metric_learning import LFDA, _lfda
-from sklearn_metric.metric_learning._kernels import (
-    local_affinity,
-    local_affinity_numpy,
-)
+from sklearn_metric.metric_learning._kernels._lfda import local_affinity
+
+from ._oracles import local_affinity_numpy
 
 
 def class_separation(X, labels):

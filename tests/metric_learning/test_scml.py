@@ -20,7 +20,7 @@ from sklearn_metric.metric_learning import (
     SCML_Supervised,
     generate_knntriplets,
 )
-from sklearn_metric.metric_learning._kernels import (
+from sklearn_metric.metric_learning._kernels._scml import (
     ADAGRAD_DELTA,
     centre_neighbourhoods,
     scml_batch_subgradient,
