@@ -12,6 +12,7 @@ from ..utils._sampling import validate_sampler_input
 from . import _kernels as _kc
 
 __all__ = [
+    "one_hot",
     "category_votes",
     "encode_categories",
     "is_dataframe",
@@ -163,3 +164,27 @@ def category_votes(codes, members, tie_draws, *, n_jobs=None):
             codes, members, np.ascontiguousarray(tie_draws, dtype=np.float64), out
         )
     return out
+
+
+def one_hot(codes, n_levels, value=1.0):
+    """One-hot columns of category codes, one block of columns per feature.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_rows, n_categorical), int64
+        Category codes.
+    n_levels : ndarray of shape (n_categorical,)
+        Number of codes of each feature.
+    value : float, default=1.0
+        Value of the set entries.
+
+    Returns
+    -------
+    encoded : ndarray of shape (n_rows, n_levels.sum()), float64
+        ``encoded[i, offsets[f] + codes[i, f]] = value``, zeros elsewhere.
+    """
+    offsets = np.concatenate([[0], np.cumsum(n_levels)[:-1]]).astype(np.intp)
+    encoded = np.zeros((codes.shape[0], int(np.sum(n_levels))))
+    rows = np.repeat(np.arange(codes.shape[0]), codes.shape[1])
+    encoded[rows, (codes + offsets).ravel()] = value
+    return encoded

@@ -7,7 +7,7 @@ from scipy import sparse
 from sklearn.base import clone
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from .._kernels._threads import parallel_section, threads_for_work
 from ..utils._sampling import rows_like_input
@@ -23,7 +23,13 @@ from ._categorical import (
     category_votes,
     encode_categories,
     is_dataframe,
+    one_hot,
     validate_categorical_X_y,
+)
+from ._neighbors import (
+    NEIGHBORS_CONSTRAINT,
+    minority_neighbors,
+    resolve_neighbors,
 )
 
 __all__ = ["SMOTENC"]
@@ -127,7 +133,7 @@ class SMOTENC(BaseOverSampler):
             HasMethods(["fit_transform", "inverse_transform"]),
             None,
         ],
-        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "k_neighbors": NEIGHBORS_CONSTRAINT,
         "n_jobs": [Integral, None],
     }
 
@@ -255,8 +261,9 @@ class SMOTENC(BaseOverSampler):
             if self.categorical_encoder is None
             else clone(self.categorical_encoder)
         )
-        codes, _ = encode_categories(encoder, X[:, categorical])
+        codes, n_levels = encode_categories(encoder, X[:, categorical])
         self.categorical_encoder_ = encoder
+        k, nn_k, self.nn_k_ = resolve_neighbors(self.k_neighbors, "k_neighbors")
         self.median_std_ = {}
         if sum(sampling_strategy.values()) == 0:
             return empty_synthetic(X, y)
@@ -267,28 +274,36 @@ class SMOTENC(BaseOverSampler):
             if n_new == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(
-                self.k_neighbors, class_rows.size, class_label, "k_neighbors"
-            )
+            check_n_neighbors(k, class_rows.size, class_label, "k_neighbors")
             cont_class = np.ascontiguousarray(X_continuous[class_rows])
             codes_class = np.ascontiguousarray(codes[class_rows])
             median_std = float(np.median(cont_class.std(axis=0)))
             self.median_std_[class_label] = median_std
-            neighbors = mixed_neighbors(
-                cont_class,
-                codes_class,
-                median_std**2,
-                self.k_neighbors,
-                n_jobs=self.n_jobs,
-            )
+            if nn_k is None:
+                neighbors = mixed_neighbors(
+                    cont_class, codes_class, median_std**2, k, n_jobs=self.n_jobs
+                )
+            else:
+                # The object searches Euclidean space, where one-hot columns
+                # scaled by median_std / sqrt(2) give a mismatch the squared
+                # distance median_std**2, as in our kernel.
+                embedded = np.hstack(
+                    [
+                        cont_class,
+                        one_hot(codes_class, n_levels, median_std / np.sqrt(2)),
+                    ]
+                )
+                _, neighbors = minority_neighbors(
+                    embedded, embedded, k, exclude_self=True, estimator=nn_k
+                )
 
             # One generator per class, drawn as imbalanced-learn draws: the row
             # (flat index into the neighbour table), then the step.
             rng = check_random_state(self.random_state)
             flat = rng.randint(low=0, high=neighbors.size, size=n_new)
             steps = rng.uniform(size=n_new)
-            rows = flat // self.k_neighbors
-            partners = neighbors[rows, flat % self.k_neighbors]
+            rows = flat // k
+            partners = neighbors[rows, flat % k]
             tie_draws = rng.uniform(size=(n_new, categorical.size))
 
             parts_cont.append(interpolate(cont_class, rows, partners, steps))

@@ -7,13 +7,18 @@ from scipy import sparse
 from sklearn.base import clone
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods
 
 from .._kernels._threads import parallel_section, threads_for_work
 from ..utils._sampling import rows_like_input
 from . import _kernels as _kc
 from ._base import BaseOverSampler, SyntheticPairs, check_n_neighbors, empty_synthetic
 from ._categorical import category_votes, encode_categories, validate_categorical_X_y
+from ._neighbors import (
+    NEIGHBORS_CONSTRAINT,
+    minority_neighbors,
+    resolve_neighbors,
+)
 
 __all__ = ["SMOTEN"]
 
@@ -76,6 +81,32 @@ def vdm_neighbors(codes, proba, offsets, n_neighbors, *, n_jobs=None):
     with parallel_section(threads_for_work(work, n_jobs)):
         _kc.vdm_knn(codes, codes, proba, offsets, skip, out_d, out_i)
     return out_i
+
+
+def vdm_pairwise(codes, proba, offsets):
+    """Value Difference Metric between every two rows, as a dense matrix.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_rows, n_features), int64
+        Category codes.
+    proba, offsets : ndarray
+        The tables of :func:`value_difference_tables`.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_rows, n_rows)
+        ``sum_f (sum_c |P(c | x_f) - P(c | y_f)|)^2``, the distance of
+        :func:`vdm_neighbors`.
+    """
+    distances = np.zeros((codes.shape[0], codes.shape[0]))
+    ends = np.append(offsets[1:], proba.shape[0])
+    for f, (start, end) in enumerate(zip(offsets, ends)):
+        table = proba[start:end]
+        # Distance between every two values of the feature, then per row pair.
+        value_distance = np.abs(table[:, None, :] - table[None, :, :]).sum(axis=2)
+        distances += value_distance[np.ix_(codes[:, f], codes[:, f])] ** 2
+    return distances
 
 
 class SMOTEN(BaseOverSampler):
@@ -160,7 +191,7 @@ class SMOTEN(BaseOverSampler):
             HasMethods(["fit_transform", "inverse_transform"]),
             None,
         ],
-        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "k_neighbors": NEIGHBORS_CONSTRAINT,
         "n_jobs": [Integral, None],
     }
 
@@ -195,7 +226,7 @@ class SMOTEN(BaseOverSampler):
         if sparse.issparse(X):
             X = X.toarray()
         encoder = (
-            OrdinalEncoder(dtype=np.int64)
+            OrdinalEncoder(dtype=np.int32)
             if self.categorical_encoder is None
             else clone(self.categorical_encoder)
         )
@@ -204,19 +235,26 @@ class SMOTEN(BaseOverSampler):
         if sum(sampling_strategy.values()) == 0:
             return empty_synthetic(X, y)
         proba, offsets = value_difference_tables(codes, y, n_levels)
+        k, nn_k, self.nn_k_ = resolve_neighbors(self.k_neighbors, "k_neighbors")
 
         parts_codes, parts_y, parts_rows = [], [], []
         for class_label, n_new in sampling_strategy.items():
             if n_new == 0:
                 continue
             class_rows = np.flatnonzero(y == class_label)
-            check_n_neighbors(
-                self.k_neighbors, class_rows.size, class_label, "k_neighbors"
-            )
+            check_n_neighbors(k, class_rows.size, class_label, "k_neighbors")
             codes_class = np.ascontiguousarray(codes[class_rows])
-            neighbors = vdm_neighbors(
-                codes_class, proba, offsets, self.k_neighbors, n_jobs=self.n_jobs
-            )
+            if nn_k is None:
+                neighbors = vdm_neighbors(
+                    codes_class, proba, offsets, k, n_jobs=self.n_jobs
+                )
+            else:
+                # As imbalanced-learn does, the object searches the rows of the
+                # class's pairwise distance matrix, taken as features.
+                distances = vdm_pairwise(codes_class, proba, offsets)
+                _, neighbors = minority_neighbors(
+                    distances, distances, k, exclude_self=True, estimator=nn_k
+                )
             # The row votes with its neighbours.
             voters = np.column_stack([np.arange(class_rows.size), neighbors])
             rng = check_random_state(self.random_state)

@@ -63,7 +63,10 @@ class SVMSMOTE(BaseOverSampler):
         noise, in danger or safe.
     svm_estimator : estimator object, default=None
         A classifier with ``support_`` once fitted, cloned before use. ``None``
-        means ``SVC(gamma="scale", random_state=random_state)``.
+        means ``SVC(gamma="scale", random_state=random_state)``. An estimator
+        without ``support_`` (``LogisticRegression()``, say) raises a
+        ``ValueError`` naming ``svm_estimator`` (imbalanced-learn raises a
+        ``RuntimeError``).
     out_step : float, default=0.5
         Largest step of extrapolation from a safe support vector.
     metric : str, callable or fitted metric learner, default="euclidean"
@@ -164,9 +167,10 @@ class SVMSMOTE(BaseOverSampler):
         self.svm_estimator_.fit(X, y)
         support = getattr(self.svm_estimator_, "support_", None)
         if support is None:
-            raise TypeError(
-                "svm_estimator must expose support_ once fitted (a support vector "
-                f"machine); {type(self.svm_estimator_).__name__} does not."
+            raise ValueError(
+                "svm_estimator must be a support vector machine, exposing the "
+                f"fitted attribute support_; svm_estimator={self.svm_estimator!r} "
+                "does not. Use sklearn.svm.SVC (the default) or another SVM."
             )
         rows, partners, steps, labels = [], [], [], []
         for class_label, n_samples in sampling_strategy.items():
