@@ -16,7 +16,7 @@ columns come back float64 while float and other columns keep their dtype:
 casting interpolated values back to int would silently truncate them.
 """
 
-from abc import ABCMeta
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -493,3 +493,7 @@ class BaseSampler(OneToOneFeatureMixin, BaseEstimator, metaclass=ABCMeta):
         """
         self._prepare(X, y)
         return self
+
+    @abstractmethod
+    def fit_resample(self, X, y, sample_weight=None):
+        """Resample ``X`` and ``y`` (and ``sample_weight`` when given)."""
