@@ -67,6 +67,8 @@ class ADASYN(BaseOverSampler):
     class, at a uniform step. Per-row counts are rounded to integers, so the
     total can differ slightly from the asked count, as in imbalanced-learn.
 
+    Read more in the :ref:`User Guide <adasyn>`.
+
     Parameters
     ----------
     sampling_strategy : float, str, dict or callable, default="auto"

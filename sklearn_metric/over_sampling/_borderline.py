@@ -40,6 +40,8 @@ class BorderlineSMOTE(BaseOverSampler):
 
     A class with no row in danger gets no synthetic row.
 
+    Read more in the :ref:`User Guide <borderline_smote>`.
+
     Parameters
     ----------
     sampling_strategy : float, str, dict or callable, default="auto"

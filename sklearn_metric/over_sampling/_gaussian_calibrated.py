@@ -137,11 +137,14 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
     interpolation towards it, the synthetic rows. The covariance itself is not
     outlier-resistant beyond its centring at the median.
 
+    Read more in the :ref:`User Guide <gaussian_calibrated>`.
+
     Parameters
     ----------
     sampling_strategy : float, str, dict or callable, default="auto"
         How many samples each class should have after resampling; see
-        :class:`~sklearn_metric.over_sampling._base.BaseOverSampler`.
+        :class:`~sklearn_metric.over_sampling.SMOTE` (the same forms as
+        imbalanced-learn's).
     random_state : int, RandomState instance or None, default=None
         Seeds the Gaussian draws.
     n_borrow : int, default=2

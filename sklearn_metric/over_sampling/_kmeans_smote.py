@@ -82,6 +82,8 @@ class KMeansSMOTE(BaseOverSampler):
     slightly, as in imbalanced-learn. Inside a cluster, rows are drawn as in
     :class:`SMOTE`, among the cluster's rows of the class.
 
+    Read more in the :ref:`User Guide <kmeans_smote>`.
+
     Parameters
     ----------
     sampling_strategy : float, str, dict or callable, default="auto"

@@ -29,6 +29,8 @@ class SMOTE(BaseOverSampler):
     picked uniformly with replacement, the neighbour uniformly among its
     ``k_neighbors``, and the position on the segment uniformly.
 
+    Read more in the :ref:`User Guide <smote>`.
+
     Parameters
     ----------
     sampling_strategy : float, str, dict or callable, default="auto"

@@ -53,6 +53,8 @@ class SMOTENC(BaseOverSampler):
     kernel, so memory stays ``O(n_samples * (n_features + k_neighbors))``
     whatever the number of categories.
 
+    Read more in the :ref:`User Guide <smote_nc>`.
+
     Parameters
     ----------
     categorical_features : "auto" or array-like of int, bool or str
@@ -71,7 +73,8 @@ class SMOTENC(BaseOverSampler):
         imbalanced-learn, a one-hot encoder is neither needed nor accepted.
     sampling_strategy : float, str, dict or callable, default="auto"
         How many samples each class should have after resampling; see
-        :class:`~sklearn_metric.over_sampling._base.BaseOverSampler`.
+        :class:`~sklearn_metric.over_sampling.SMOTE` (the same forms as
+        imbalanced-learn's).
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of rows, neighbours, steps and category ties.
     k_neighbors : int, default=5

@@ -126,6 +126,8 @@ class SMOTEN(BaseOverSampler):
     per-feature tables by code, so no pairwise distance matrix is built:
     memory is ``O(n_samples * (n_features + k_neighbors))``.
 
+    Read more in the :ref:`User Guide <smoten>`.
+
     Parameters
     ----------
     categorical_encoder : estimator, default=None
@@ -134,7 +136,8 @@ class SMOTEN(BaseOverSampler):
         :class:`~sklearn.preprocessing.OrdinalEncoder`.
     sampling_strategy : float, str, dict or callable, default="auto"
         How many samples each class should have after resampling; see
-        :class:`~sklearn_metric.over_sampling._base.BaseOverSampler`.
+        :class:`~sklearn_metric.over_sampling.SMOTE` (the same forms as
+        imbalanced-learn's).
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of rows.
     k_neighbors : int, default=5

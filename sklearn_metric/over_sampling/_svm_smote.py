@@ -41,6 +41,8 @@ class SVMSMOTE(BaseOverSampler):
     uniform in [0, ``out_step``). When one of the two groups is empty its
     share is not generated, as in imbalanced-learn.
 
+    Read more in the :ref:`User Guide <svm_smote>`.
+
     Parameters
     ----------
     sampling_strategy : float, str, dict or callable, default="auto"

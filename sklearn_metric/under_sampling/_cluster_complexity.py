@@ -168,6 +168,8 @@ class ClusterComplexityUnderSampler(BaseSampler):
     ``min_fraction`` of an even share, and within a cluster the rows closest
     to the centroid, the most prototypical ones, are dropped first.
 
+    Read more in the :ref:`User Guide <cluster_complexity_under_sampler>`.
+
     Parameters
     ----------
     sampling_strategy : float, str, dict or callable, default="auto"
