@@ -110,7 +110,9 @@ def test_custom_svm_is_cloned_and_must_have_support_vectors():
     sampler.fit_resample(X, y)
     assert not hasattr(svm, "support_")
     assert sampler.svm_estimator_.kernel == "linear"
-    with pytest.raises(ValueError, match="svm_estimator must be a support vector machine"):
+    with pytest.raises(
+        ValueError, match="svm_estimator must be a support vector machine"
+    ):
         SVMSMOTE(svm_estimator=LinearSVC()).fit_resample(X, y)
 
 
