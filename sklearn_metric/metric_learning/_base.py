@@ -20,6 +20,7 @@ the mixins and not from ``BaseEstimator``.
 """
 
 import math
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -29,10 +30,10 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.metrics import accuracy_score, roc_auc_score
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._metric import MahalanobisMetric
-from ._tuples import check_tuple_labels, validate_tuples
+from ._tuples import check_tuple_labels, validate_points, validate_tuples
 
 _CALIBRATION_STRATEGIES = ("accuracy", "f_beta", "max_tpr", "max_tnr")
 
@@ -94,8 +95,9 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples to embed.
+        X : array-like of shape (n_samples, n_features) or (n_samples,)
+            Samples to embed, or, for a learner fitted with a
+            ``preprocessor``, a 1-D array of indicators into it.
 
         Returns
         -------
@@ -103,7 +105,7 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin):
             ``X @ components_.T``; float32 input gives float32 output.
         """
         check_is_fitted(self, "components_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_points(self, X, reset=False)
         return X @ self.components_.T.astype(X.dtype, copy=False)
 
     def get_mahalanobis_matrix(self):
@@ -171,6 +173,35 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin):
             ``-pair_distance(pairs)``.
         """
         return -self.pair_distance(pairs)
+
+    def score_pairs(self, pairs):
+        """Learned distance of each pair; deprecated, as in metric-learn 0.7.
+
+        metric-learn's ``score_pairs`` returned the distance, so this alias
+        returns :meth:`pair_distance`, not the negated :meth:`pair_score`.
+
+        .. deprecated:: 0.1
+            Use :meth:`pair_distance` for distances or :meth:`pair_score` for
+            similarity scores.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            The pairs as points, or as indices into the learner's
+            ``preprocessor``.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_pairs,)
+            ``pair_distance(pairs)``.
+        """
+        warnings.warn(
+            "score_pairs is deprecated, as in metric-learn 0.7: use pair_score "
+            "for similarity scores or pair_distance for distances.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.pair_distance(pairs)
 
     def _tuple_distance(self, tuples, first, second):
         """Distances between places ``first`` and ``second`` of validated tuples.

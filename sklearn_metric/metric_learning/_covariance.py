@@ -1,16 +1,17 @@
 """Covariance: the Mahalanobis distance of the data's own covariance."""
 
 import numpy as np
-from scipy.linalg import eigh
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils.validation import validate_data
 
 from ._base import MahalanobisMixin
-from ._tuples import check_preprocessor
+from ._tuples import validate_points
+from ._util import span_basis, symmetric_power
 
 
 class Covariance(MahalanobisMixin, TransformerMixin, BaseEstimator):
     """Mahalanobis distance with the inverse covariance of the data.
+
+    Read more in the :ref:`User Guide <covariance_learner>`.
 
     The baseline of Mahalanobis (1936): nothing is learned beyond the
     covariance ``C`` of the training data, and the metric is ``M = C^+``, the
@@ -92,53 +93,10 @@ class Covariance(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self : Covariance
             The fitted learner.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        self.preprocessor_ = check_preprocessor(self.preprocessor)
+        X = validate_points(self, X, reset=True, ensure_min_samples=2)
         X = np.asarray(X, dtype=np.float64)
         centred = X - X.mean(axis=0)
         covariance = centred.T @ centred / (X.shape[0] - 1)
-        variances, basis = _span_basis(covariance, X.shape[0])
-        self.components_ = _symmetric_power(variances, basis, -0.5)
+        variances, basis = span_basis(covariance, X.shape[0])
+        self.components_ = symmetric_power(variances, basis, -0.5)
         return self
-
-
-def _span_basis(scatter, n_samples):
-    """Eigen-directions in which a scatter matrix is not zero up to rounding.
-
-    Parameters
-    ----------
-    scatter : ndarray of shape (n_features, n_features)
-        Symmetric PSD matrix, a covariance or scatter of ``n_samples`` points.
-    n_samples : int
-        Number of points it was computed from; it sets the rounding level.
-
-    Returns
-    -------
-    eigenvalues : ndarray of shape (rank,)
-        The eigenvalues above ``max(n_samples, n_features) * eps * largest``.
-    basis : ndarray of shape (n_features, rank)
-        Their orthonormal eigenvectors.
-    """
-    n_features = scatter.shape[0]
-    # Features of exactly zero variance (constant columns) are left out before
-    # the eigendecomposition, so that they get exactly zero weight rather than
-    # rounding noise.
-    varying = np.flatnonzero(np.diag(scatter) > 0)
-    eigenvalues, sub_vectors = eigh(
-        (scatter[np.ix_(varying, varying)] + scatter[np.ix_(varying, varying)].T) / 2.0
-    )
-    eigenvectors = np.zeros((n_features, varying.shape[0]))
-    eigenvectors[varying] = sub_vectors
-    largest = max(eigenvalues.max(initial=0.0), 0.0)
-    tol = max(n_samples, n_features) * np.finfo(np.float64).eps * largest
-    keep = eigenvalues > tol
-    return eigenvalues[keep], eigenvectors[:, keep]
-
-
-def _symmetric_power(eigenvalues, basis, power):
-    """``basis @ diag(eigenvalues ** power) @ basis.T``, a symmetric matrix.
-
-    With a basis of fewer columns than rows this is the power of a
-    pseudo-inverse kind: zero on the directions the basis leaves out.
-    """
-    return (basis * eigenvalues**power) @ basis.T

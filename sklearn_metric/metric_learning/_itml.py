@@ -13,11 +13,10 @@ from ._base import MahalanobisMixin, PairsClassifierMixin
 from ._kernels._itml import itml_sweep
 from ._pairs import MATRIX_OPTIONS, distance_percentiles, prior_matrix
 from ._supervised import (
-    N_CONSTRAINTS_DOC,
-    PREPROCESSOR_DOC,
+    N_CONSTRAINTS_CONSTRAINT,
     SupervisedMixin,
-    param_docs,
     store_params,
+    supervised_doc,
 )
 from ._util import components_from_metric
 
@@ -234,18 +233,13 @@ class ITML_Supervised(
     >>> itml = ITML_Supervised(n_constraints=200, random_state=0).fit(X, y)
     >>> itml.transform(X).shape
     (150, 4)
-    """.format(
-        **{
-            **param_docs(ITML),
-            "n_constraints": N_CONSTRAINTS_DOC,
-            "preprocessor": PREPROCESSOR_DOC,
-        }
-    )
+    """
+    __doc__ = supervised_doc(__doc__, ITML)
 
     _constraint_kind = "pairs"
     _parameter_constraints: dict = {
         **ITML._parameter_constraints,
-        "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
+        "n_constraints": N_CONSTRAINTS_CONSTRAINT,
     }
 
     def __init__(

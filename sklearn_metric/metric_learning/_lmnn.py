@@ -83,8 +83,7 @@ class LMNN(MahalanobisMixin, TransformerMixin, BaseEstimator):
     ----------
     init : {"auto", "pca", "lda", "identity", "random", "covariance"} or \
             ndarray of shape (n_components, n_features), default="auto"
-        Initial linear map; see
-        :func:`~sklearn_metric.metric_learning._util.initialize_components`.
+        Initial linear map, as :class:`NCA`'s ``init``.
         ``"auto"`` picks ``"lda"`` when ``n_components`` is at most
         ``min(n_features, n_classes - 1)``, otherwise ``"pca"`` when it is
         below ``min(n_features, n_samples)``, otherwise ``"identity"`` (so

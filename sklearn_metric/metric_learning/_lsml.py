@@ -17,7 +17,12 @@ from .._kernels._threads import (
 )
 from ._base import MahalanobisMixin, QuadrupletsClassifierMixin
 from ._kernels._lsml import lsml_loss_coefficients, quadruplet_laplacian_product
-from ._supervised import PREPROCESSOR_DOC, SupervisedMixin, param_docs, store_params
+from ._supervised import (
+    N_CONSTRAINTS_CONSTRAINT,
+    SupervisedMixin,
+    store_params,
+    supervised_doc,
+)
 from ._util import components_from_metric, lbfgs_minimize
 
 # Below this many element operations a kernel call takes a few milliseconds on
@@ -256,17 +261,13 @@ class LSML_Supervised(
     >>> lsml = LSML_Supervised(n_constraints=200, random_state=0).fit(X, y)
     >>> lsml.transform(X).shape
     (150, 4)
-    """.format(
-        **{
-            **param_docs(LSML),
-            "preprocessor": PREPROCESSOR_DOC,
-        }
-    )
+    """
+    __doc__ = supervised_doc(__doc__, LSML)
 
     _constraint_kind = "quadruplets"
     _parameter_constraints: dict = {
         **LSML._parameter_constraints,
-        "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
+        "n_constraints": N_CONSTRAINTS_CONSTRAINT,
         "weights": ["array-like", None],
     }
 

@@ -12,7 +12,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import MahalanobisMixin, PairsClassifierMixin
-from ._itml import MATRIX_OPTIONS, pair_scatter, pairs_from_labels, prior_matrix
+from ._pairs import MATRIX_OPTIONS, pair_scatter, prior_matrix
+from ._supervised import (
+    N_CONSTRAINTS_CONSTRAINT,
+    SupervisedMixin,
+    store_params,
+    supervised_doc,
+)
 from ._util import components_from_metric
 
 # Ridge added to the similar-pair scatter, relative to its mean eigenvalue: it
@@ -22,6 +28,8 @@ _SCATTER_RIDGE = 1e-6
 
 class MMC(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
     """Mahalanobis Metric for Clustering, learned from labelled pairs.
+
+    Read more in the :ref:`User Guide <mmc>`.
 
     MMC [1]_ finds the positive semi-definite ``M`` that minimises the sum of
     squared distances between similar pairs subject to the sum of (unsquared)
@@ -180,12 +188,18 @@ class MMC(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         """
         pairs, y = self._validate_pairs(pairs, y, reset=True)
         calibration_params = self._check_calibration_params(calibration_params)
-        _fit_mmc(self, pairs.X, pairs.indices, y == 1)
+        self.n_iter_, self.objective_, self.components_ = _fit_mmc(
+            self, pairs.X, pairs.indices, y == 1
+        )
         return self._calibrate_threshold_after_fit(pairs, y, calibration_params)
 
 
-class MMC_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
-    """Mahalanobis Metric for Clustering on pairs drawn from class labels.
+class MMC_Supervised(
+    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+):
+    __doc__ = """Mahalanobis Metric for Clustering on pairs drawn from class labels.
+
+    Read more in the :ref:`User Guide <mmc>`.
 
     Draws ``n_constraints`` random same-class pairs (similar) and as many
     different-class pairs (dissimilar), then learns the metric as :class:`MMC`
@@ -193,26 +207,18 @@ class MMC_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    max_iter : int, default=100
-        Most iterations of the solver.
-    max_proj : int, default=10000
-        Unused; kept for compatibility (see :class:`MMC`).
+    {max_iter}
+    {max_proj}
     tol : float, default=1e-3
         Relative change below which the solver stops. (metric-learn's
         ``MMC_Supervised`` defaults to 1e-6, its ``MMC`` to 1e-3; both
         front-ends share 1e-3 here.)
-    n_constraints : int, default=None
-        Number of pairs of each kind; ``None`` means ``20 * n_classes**2``.
-    init : {"identity", "covariance", "random"} or ndarray, default="identity"
-        Starting matrix; see :class:`MMC`.
-    diagonal : bool, default=False
-        Learn a diagonal metric; see :class:`MMC`.
-    diagonal_c : float, default=1.0
-        Weight of the dissimilar term of the diagonal objective.
-    verbose : bool, default=False
-        Print the objective after every iteration.
-    preprocessor : array-like or callable, default=None
-        Accepted for compatibility with :class:`MMC`; unused.
+    {n_constraints}
+    {init}
+    {diagonal}
+    {diagonal_c}
+    {verbose}
+    {preprocessor}
     random_state : int, RandomState instance or None, default=None
         Seed for drawing the pairs and for ``init="random"``.
 
@@ -228,6 +234,8 @@ class MMC_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
+    preprocessor_ : callable or None
+        The validated ``preprocessor``.
 
     See Also
     --------
@@ -248,10 +256,12 @@ class MMC_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
     >>> mmc.transform(X).shape
     (150, 4)
     """
+    __doc__ = supervised_doc(__doc__, MMC)
 
+    _constraint_kind = "pairs"
     _parameter_constraints: dict = {
         **MMC._parameter_constraints,
-        "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
+        "n_constraints": N_CONSTRAINTS_CONSTRAINT,
     }
 
     def __init__(
@@ -267,40 +277,17 @@ class MMC_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         preprocessor=None,
         random_state=None,
     ):
-        self.max_iter = max_iter
-        self.max_proj = max_proj
-        self.tol = tol
-        self.n_constraints = n_constraints
-        self.init = init
-        self.diagonal = diagonal
-        self.diagonal_c = diagonal_c
-        self.verbose = verbose
-        self.preprocessor = preprocessor
-        self.random_state = random_state
+        store_params(self, locals())
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Draw pairs from the labels and learn the metric.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        self : MMC_Supervised
-            The fitted learner.
-        """
-        X, indices, is_similar = pairs_from_labels(self, X, y)
-        _fit_mmc(self, X, indices, is_similar)
-        return self
+    def _fit_constraints(self, X, constraints, random_state):
+        indices, is_similar = constraints
+        self.n_iter_, self.objective_, self.components_ = _fit_mmc(
+            self, X, indices, is_similar
+        )
 
 
 def _fit_mmc(estimator, X, indices, is_similar):
-    """Solve MMC on index pairs and set ``components_``, ``n_iter_``, ``objective_``."""
+    """Solve MMC on index pairs; return ``n_iter``, ``objective``, ``components``."""
     name = type(estimator).__name__
     if not np.any(is_similar) or np.all(is_similar):
         raise ValueError(
@@ -326,9 +313,8 @@ def _fit_mmc(estimator, X, indices, is_similar):
     total = np.sqrt(np.clip(squared, 0, None)).sum()
     if total > 0:
         metric = metric / total**2
-    estimator.n_iter_ = n_iter
-    estimator.objective_ = np.asarray(objective, dtype=np.float64)
-    estimator.components_ = components_from_metric(metric)
+    objective = np.asarray(objective, dtype=np.float64)
+    return n_iter, objective, components_from_metric(metric)
 
 
 def _solve_full(estimator, X, similar, diff, init):

@@ -10,14 +10,12 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     check_consistent_length,
     column_or_1d,
-    validate_data,
 )
 
 from ._base import MahalanobisMixin
-from ._covariance import _span_basis, _symmetric_power
-from ._tuples import check_preprocessor
-from ._util import check_classification_labels, check_n_components
-from .constraints import Constraints
+from ._supervised import SupervisedMixin, store_params
+from ._tuples import validate_points
+from ._util import check_n_components, span_basis, symmetric_power
 
 # A within/total variance ratio below this makes the within-chunklet
 # covariance singular on the span of the data.
@@ -28,6 +26,8 @@ _SHRINKAGE = 1e-3
 
 class RCA(MahalanobisMixin, TransformerMixin, BaseEstimator):
     """Relevant Components Analysis, from chunklets of similar points.
+
+    Read more in the :ref:`User Guide <rca>`.
 
     A chunklet is a group of points known to belong to the same (unknown)
     class. RCA (Bar-Hillel et al., 2003) takes the variation inside chunklets
@@ -128,19 +128,10 @@ class RCA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         self : RCA
             The fitted learner.
         """
-        X, chunks = validate_data(
-            self,
-            X,
-            chunks,
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2,
-            y_numeric=True,
+        X, chunks = validate_points(
+            self, X, chunks, reset=True, ensure_min_samples=2, y_numeric=True
         )
-        self.preprocessor_ = check_preprocessor(self.preprocessor)
-        return self._fit_chunks(X, _check_chunks(chunks, X.shape[0]))
-
-    def _fit_chunks(self, X, chunks):
-        """Solve for ``components_`` given validated data and chunk ids."""
+        chunks = _check_chunks(chunks, X.shape[0])
         n_components = check_n_components(self.n_components, X.shape[1])
         self.components_ = _rca_components(X, chunks, n_components)
         return self
@@ -151,8 +142,10 @@ class RCA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class RCA_Supervised(RCA):
+class RCA_Supervised(SupervisedMixin, RCA):
     """Relevant Components Analysis with chunklets drawn from class labels.
+
+    Read more in the :ref:`User Guide <rca>`.
 
     Groups points of one class at random into ``n_chunks`` chunklets of
     ``chunk_size`` points (:meth:`Constraints.chunks`) and fits :class:`RCA`
@@ -221,6 +214,7 @@ class RCA_Supervised(RCA):
         "chunk_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
+    _constraint_kind = "chunks"
 
     def __init__(
         self,
@@ -230,49 +224,13 @@ class RCA_Supervised(RCA):
         preprocessor=None,
         random_state=None,
     ):
-        super().__init__(n_components=n_components, preprocessor=preprocessor)
-        self.n_chunks = n_chunks
-        self.chunk_size = chunk_size
-        self.random_state = random_state
+        store_params(self, locals())
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Draw chunklets from the labels and fit RCA on them.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels. Every label is a class (for partially labelled data,
-            build the chunklets yourself and use :class:`RCA`).
-
-        Returns
-        -------
-        self : RCA_Supervised
-            The fitted learner.
-        """
-        X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+    def _fit_constraints(self, X, constraints, random_state):
+        self.chunks_, self.classes_ = constraints
+        self.components_ = _rca_components(
+            X, self.chunks_, check_n_components(self.n_components, X.shape[1])
         )
-        self.preprocessor_ = check_preprocessor(self.preprocessor)
-        self.classes_, y = check_classification_labels(
-            y, "RCA_Supervised", min_classes=1
-        )
-        n_chunks = self.n_chunks
-        if n_chunks is None:
-            n_chunks = int(np.sum(np.bincount(y) // self.chunk_size))
-            if n_chunks == 0:
-                raise ValueError(
-                    f"No class has chunk_size={self.chunk_size} samples, so no "
-                    "chunklet can be formed; lower chunk_size."
-                )
-        self.chunks_ = Constraints(y).chunks(
-            n_chunks=n_chunks,
-            chunk_size=self.chunk_size,
-            random_state=self.random_state,
-        )
-        return self._fit_chunks(X, self.chunks_)
 
 
 def _check_chunks(chunks, n_samples):
@@ -325,7 +283,7 @@ def _rca_components(X, chunks, n_components):
     centred = points - points.mean(axis=0)
     total = centred.T @ centred / n_points
 
-    variances, basis = _span_basis(total, n_points)
+    variances, basis = span_basis(total, n_points)
     rank = basis.shape[1]
     components = np.zeros((n_components, n_features))
     if rank == 0:
@@ -351,7 +309,7 @@ def _rca_components(X, chunks, n_components):
     if n_components == n_features:
         # The symmetric inverse square root, zero off the span.
         eigenvalues, eigenvectors = eigh(within)
-        whitening = _symmetric_power(eigenvalues, eigenvectors, -0.5)
+        whitening = symmetric_power(eigenvalues, eigenvectors, -0.5)
         return basis @ whitening @ basis.T
     kept = min(n_components, rank)
     components[:kept] = (directions[:, :kept] / np.sqrt(ratios[:kept])).T @ basis.T

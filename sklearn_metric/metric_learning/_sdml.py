@@ -1,7 +1,7 @@
 """Sparse Distance Metric Learning (SDML) and its supervised front-end."""
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy.linalg import eigh
@@ -12,7 +12,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import MahalanobisMixin, PairsClassifierMixin
-from ._itml import MATRIX_OPTIONS, pair_scatter, pairs_from_labels, prior_matrix
+from ._pairs import MATRIX_OPTIONS, pair_scatter, prior_matrix
+from ._supervised import (
+    N_CONSTRAINTS_CONSTRAINT,
+    SupervisedMixin,
+    store_params,
+    supervised_doc,
+)
 from ._util import components_from_metric, project_psd
 
 # Attempts of the graphical lasso, each with the eigenvalue floor raised tenfold.
@@ -22,13 +28,15 @@ _N_ATTEMPTS = 4
 class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
     """Sparse Distance Metric Learning from labelled pairs.
 
+    Read more in the :ref:`User Guide <sdml>`.
+
     SDML [1]_ learns a sparse Mahalanobis matrix ``M`` by the graphical lasso
 
     .. math:: \\min_{M \\succ 0} \\operatorname{tr}(M C) - \\log\\det M
               + \\lambda \\|M\\|_{1,\\mathrm{off}},
        \\quad C = M_0^{-1} + \\eta K,
 
-    where ``M0`` is the prior, ``K`` the mean over pairs of ``y_i v_i v_i'``
+    where ``M0`` is the prior, ``K`` the sum over pairs of ``y_i v_i v_i'``
     (``v_i`` the difference of a pair's points, ``y_i = +1`` similar, ``-1``
     dissimilar), ``eta`` is ``balance_param`` and ``lambda`` is
     ``sparsity_param``.
@@ -80,9 +88,10 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
     largest eigenvalue), the difference is added to its diagonal, which makes
     the problem well posed while leaving the prior's conditioning unchanged.
     Should scikit-learn's graphical lasso still fail, the floor is raised
-    tenfold and the fit retried. Two differences from metric-learn: ``K`` is
-    the mean over pairs, not the sum, so that ``balance_param`` does not need
-    to shrink as pairs are added; and the regularisation above.
+    tenfold and the fit retried. ``K`` is the sum over pairs, as in
+    metric-learn, so one ``balance_param`` gives the same problem in both; it
+    should shrink as pairs are added. The regularisation above is the one
+    difference from metric-learn.
 
     The cost is that of the graphical lasso, ``O(n_features**3)`` per sweep,
     plus ``O(n_pairs * n_features)`` to form ``K``.
@@ -153,12 +162,16 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
         """
         pairs, y = self._validate_pairs(pairs, y, reset=True)
         calibration_params = self._check_calibration_params(calibration_params)
-        _fit_sdml(self, pairs.X, pairs.indices, y == 1)
+        self.shift_, self.components_ = _fit_sdml(self, pairs.X, pairs.indices, y == 1)
         return self._calibrate_threshold_after_fit(pairs, y, calibration_params)
 
 
-class SDML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
-    """Sparse Distance Metric Learning on pairs drawn from class labels.
+class SDML_Supervised(
+    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+):
+    __doc__ = """Sparse Distance Metric Learning on pairs drawn from class labels.
+
+    Read more in the :ref:`User Guide <sdml>`.
 
     Draws ``n_constraints`` random same-class pairs (similar) and as many
     different-class pairs (dissimilar), then learns the metric as
@@ -166,18 +179,12 @@ class SDML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    balance_param : float, default=0.5
-        Weight of the pair term against the prior.
-    sparsity_param : float, default=0.01
-        Weight of the L1 penalty on the off-diagonal entries.
-    prior : {"identity", "covariance", "random"} or ndarray, default="identity"
-        The prior; see :class:`SDML`.
-    n_constraints : int, default=None
-        Number of pairs of each kind; ``None`` means ``20 * n_classes**2``.
-    verbose : bool, default=False
-        Print the graphical lasso's progress.
-    preprocessor : array-like or callable, default=None
-        Accepted for compatibility with :class:`SDML`; unused.
+    {balance_param}
+    {sparsity_param}
+    {prior}
+    {n_constraints}
+    {verbose}
+    {preprocessor}
     random_state : int, RandomState instance or None, default=None
         Seed for drawing the pairs and for ``prior="random"``.
 
@@ -191,6 +198,8 @@ class SDML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
+    preprocessor_ : callable or None
+        The validated ``preprocessor``.
 
     See Also
     --------
@@ -211,10 +220,12 @@ class SDML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
     >>> sdml.transform(X).shape
     (150, 4)
     """
+    __doc__ = supervised_doc(__doc__, SDML)
 
+    _constraint_kind = "pairs"
     _parameter_constraints: dict = {
         **SDML._parameter_constraints,
-        "n_constraints": [Interval(Integral, 1, None, closed="left"), None],
+        "n_constraints": N_CONSTRAINTS_CONSTRAINT,
     }
 
     def __init__(
@@ -227,37 +238,15 @@ class SDML_Supervised(MahalanobisMixin, TransformerMixin, BaseEstimator):
         preprocessor=None,
         random_state=None,
     ):
-        self.balance_param = balance_param
-        self.sparsity_param = sparsity_param
-        self.prior = prior
-        self.n_constraints = n_constraints
-        self.verbose = verbose
-        self.preprocessor = preprocessor
-        self.random_state = random_state
+        store_params(self, locals())
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Draw pairs from the labels and learn the metric.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        self : SDML_Supervised
-            The fitted learner.
-        """
-        X, indices, is_similar = pairs_from_labels(self, X, y)
-        _fit_sdml(self, X, indices, is_similar)
-        return self
+    def _fit_constraints(self, X, constraints, random_state):
+        indices, is_similar = constraints
+        self.shift_, self.components_ = _fit_sdml(self, X, indices, is_similar)
 
 
 def _fit_sdml(estimator, X, indices, is_similar):
-    """Solve SDML on index pairs and set ``components_`` and ``shift_``."""
+    """Solve SDML on index pairs; return ``shift`` and ``components``."""
     X = np.asarray(X, dtype=np.float64)
     random_state = check_random_state(estimator.random_state)
     prior = prior_matrix(
@@ -265,7 +254,8 @@ def _fit_sdml(estimator, X, indices, is_similar):
     )
     prior_eigenvalues, prior_eigenvectors = eigh(prior)
     prior_inverse = (prior_eigenvectors / prior_eigenvalues) @ prior_eigenvectors.T
-    signs = np.where(is_similar, 1.0, -1.0) / indices.shape[0]
+    # The sum over pairs, not the mean: metric-learn's meaning of balance_param.
+    signs = np.where(is_similar, 1.0, -1.0)
     target = prior_inverse + estimator.balance_param * pair_scatter(X, indices, signs)
     target = (target + target.T) / 2.0
     eigenvalues = eigh(target, eigvals_only=True)
@@ -298,5 +288,4 @@ def _fit_sdml(estimator, X, indices, is_similar):
             f"{type(estimator).__name__}: the graphical lasso failed even after "
             "regularisation; lower balance_param or raise sparsity_param."
         )
-    estimator.shift_ = float(shift)
-    estimator.components_ = components_from_metric(project_psd(metric))
+    return float(shift), components_from_metric(project_psd(metric))

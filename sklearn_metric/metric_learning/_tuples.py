@@ -359,3 +359,49 @@ def check_tuple_labels(y, n_tuples):
             f"Labels y must be +1 or -1; got other values {bad[:5].tolist()}."
         )
     return np.where(y == 1, 1, -1)
+
+
+def validate_points(estimator, X, y="no_validation", *, reset, **check_params):
+    """``validate_data`` for samples, which may be indicators for a preprocessor.
+
+    A learner fitted with a ``preprocessor`` accepts, in ``fit`` and
+    ``transform``, a 1-D array of indicators (row indices into an array
+    preprocessor, or the input of a callable one) in place of the 2-D samples,
+    as metric-learn does. 2-D input is taken as the samples themselves.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The learner. With ``reset=True`` its ``preprocessor`` parameter (if it
+        has one) is validated and stored in ``preprocessor_``; with
+        ``reset=False`` the stored ``preprocessor_`` is used.
+    X : array-like of shape (n_samples, n_features) or (n_samples,)
+        Samples, or indicators when a preprocessor is set.
+    y : array-like of shape (n_samples,), default="no_validation"
+        Targets, validated with ``X`` when given (``None`` raises, as
+        ``validate_data`` does for an estimator that requires ``y``).
+    reset : bool
+        True in ``fit``, False in methods that use a fitted learner.
+    **check_params : dict
+        Passed to ``validate_data``; ``dtype`` defaults to float64 or float32.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        The validated samples.
+    y : ndarray of shape (n_samples,)
+        The validated targets, only when ``y`` is given.
+    """
+    if reset:
+        preprocessor = check_preprocessor(getattr(estimator, "preprocessor", None))
+        estimator.preprocessor_ = preprocessor
+    else:
+        preprocessor = getattr(estimator, "preprocessor_", None)
+    if preprocessor is not None and np.ndim(X) == 1:
+        indicators = check_array(
+            X, dtype=None, ensure_2d=False, ensure_all_finite=False, input_name="X"
+        )
+        rows = _check_index_tuples(indicators[:, np.newaxis], 1, preprocessor)
+        X = rows.X[rows.indices[:, 0]]
+    check_params.setdefault("dtype", list(_FLOAT_DTYPES))
+    return validate_data(estimator, X, y, reset=reset, **check_params)

@@ -211,7 +211,13 @@ def starting_components(estimator, X, y=None):
                 f"warm_start=True needs X with the {estimator.components_.shape[1]} "
                 f"features of the previous fit; got {n_features}."
             )
-        return estimator.components_.copy()
+        n_components = getattr(estimator, "n_components", None)
+        if n_components is not None and estimator.components_.shape[0] != n_components:
+            raise ValueError(
+                f"warm_start=True needs n_components={n_components} to match the "
+                f"{estimator.components_.shape[0]} components of the previous fit."
+            )
+        return np.array(estimator.components_, dtype=np.float64)
     components = initialize_components(
         estimator.init,
         X,
@@ -435,3 +441,45 @@ def lbfgs_minimize(
             stacklevel=3,
         )
     return x.reshape(shape), n_iter[0], trace
+
+
+def span_basis(scatter, n_samples):
+    """Eigen-directions in which a scatter matrix is not zero up to rounding.
+
+    Parameters
+    ----------
+    scatter : ndarray of shape (n_features, n_features)
+        Symmetric PSD matrix, a covariance or scatter of ``n_samples`` points.
+    n_samples : int
+        Number of points it was computed from; it sets the rounding level.
+
+    Returns
+    -------
+    eigenvalues : ndarray of shape (rank,)
+        The eigenvalues above ``max(n_samples, n_features) * eps * largest``.
+    basis : ndarray of shape (n_features, rank)
+        Their orthonormal eigenvectors.
+    """
+    n_features = scatter.shape[0]
+    # Features of exactly zero variance (constant columns) are left out before
+    # the eigendecomposition, so that they get exactly zero weight rather than
+    # rounding noise.
+    varying = np.flatnonzero(np.diag(scatter) > 0)
+    eigenvalues, sub_vectors = eigh(
+        (scatter[np.ix_(varying, varying)] + scatter[np.ix_(varying, varying)].T) / 2.0
+    )
+    eigenvectors = np.zeros((n_features, varying.shape[0]))
+    eigenvectors[varying] = sub_vectors
+    largest = max(eigenvalues.max(initial=0.0), 0.0)
+    tol = max(n_samples, n_features) * np.finfo(np.float64).eps * largest
+    keep = eigenvalues > tol
+    return eigenvalues[keep], eigenvectors[:, keep]
+
+
+def symmetric_power(eigenvalues, basis, power):
+    """``basis @ diag(eigenvalues ** power) @ basis.T``, a symmetric matrix.
+
+    With a basis of fewer columns than rows this is the power of a
+    pseudo-inverse kind: zero on the directions the basis leaves out.
+    """
+    return (basis * eigenvalues**power) @ basis.T

@@ -26,17 +26,11 @@ PER_ESTIMATOR_CHECK_PARAMS = {
 
 # {estimator name: {check name: reason}} for checks an estimator fails by design.
 PER_ESTIMATOR_XFAIL_CHECKS = {
-    "LSML_Supervised": {
-        "check_transformer_n_iter": (
-            "On the check's two well-separated blobs every drawn quadruplet is "
-            "already satisfied by the identity prior, where LSML's gradient is "
-            "exactly zero, so L-BFGS correctly stops after 0 iterations."
-        ),
-    },
     "RCA": {
         "check_fit_score_takes_y": (
             "RCA.fit(X, chunks) takes chunklet ids, not class labels, and keeps "
-            "metric-learn's argument name; RCA_Supervised.fit(X, y) takes labels."
+            "metric-learn's argument name; RCA_Supervised.fit(X, y) takes labels "
+            "(docs/migrating_metric_learn.rst)."
         ),
     },
 }

@@ -10,7 +10,7 @@ from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-from sklearn_metric.metric_learning import MMC, MMC_Supervised
+from sklearn_metric.metric_learning import MMC, Constraints, MMC_Supervised
 from sklearn_metric.metric_learning._mmc import _project_spectraplex
 
 from .test_itml import _digit_pairs
@@ -22,10 +22,8 @@ def test_dissimilar_constraint_holds_and_objective_decreases(diagonal):
     mmc = MMC_Supervised(diagonal=diagonal, n_constraints=80, random_state=0)
     mmc.fit(X, y)
     # Rebuild the dissimilar pairs the same way the learner drew them.
-    from sklearn_metric.metric_learning._itml import pairs_from_labels
-
-    _, idx, sim = pairs_from_labels(clone(mmc), X, y)
-    d = mmc.transform(X[idx[~sim, 0]]) - mmc.transform(X[idx[~sim, 1]])
+    _, _, c, d = Constraints(y).positive_negative_pairs(80, random_state=0)
+    d = mmc.transform(X[c]) - mmc.transform(X[d])
     assert np.linalg.norm(d, axis=1).sum() >= 1 - 1e-8
     assert np.linalg.eigvalsh(mmc.get_mahalanobis_matrix()).min() > -1e-10
     assert mmc.objective_[-1] <= mmc.objective_[0] + 1e-12

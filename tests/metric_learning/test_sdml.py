@@ -35,8 +35,12 @@ def test_constant_and_collinear_features():
 def test_sparsity_param_makes_metric_sparser():
     X, y = load_wine(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    dense = SDML_Supervised(sparsity_param=0.0, random_state=0).fit(X, y)
-    sparse = SDML_Supervised(sparsity_param=0.5, random_state=0).fit(X, y)
+    # balance_param weighs the sum over the 2 * 180 pairs (metric-learn's
+    # meaning); 0.5 / 360 weighs their mean by 0.5.
+    balance = 0.5 / 360
+    dense = SDML_Supervised(balance_param=balance, sparsity_param=0.0, random_state=0)
+    sparse = SDML_Supervised(balance_param=balance, sparsity_param=0.5, random_state=0)
+    dense, sparse = dense.fit(X, y), sparse.fit(X, y)
     off = ~np.eye(X.shape[1], dtype=bool)
     assert (np.abs(sparse.get_mahalanobis_matrix()[off]) < 1e-10).sum() > (
         np.abs(dense.get_mahalanobis_matrix()[off]) < 1e-10
@@ -49,13 +53,14 @@ def test_no_sparsity_is_regularised_inverse():
     y = np.where(rng.rand(40) < 0.5, 1, -1)
     sdml = SDML(sparsity_param=0.0, balance_param=0.1).fit(pairs, y)
     v = pairs[:, 0] - pairs[:, 1]
-    C = np.eye(3) + 0.1 * (v.T * y) @ v / 40 + sdml.shift_ * np.eye(3)
+    # The pair term is the sum over pairs, as in metric-learn.
+    C = np.eye(3) + 0.1 * (v.T * y) @ v + sdml.shift_ * np.eye(3)
     assert_allclose(sdml.get_mahalanobis_matrix(), np.linalg.inv(C), rtol=1e-3)
 
 
 def test_weakly_supervised_digits_pairs_accuracy():
     X, (train, ytrain), (test, ytest) = _digit_pairs()
-    sdml = SDML(preprocessor=X).fit(train, ytrain)
+    sdml = SDML(balance_param=0.5 / len(train), preprocessor=X).fit(train, ytrain)
     assert np.mean(sdml.predict(test) == ytest) >= 0.75
 
 
