@@ -6,7 +6,8 @@ the same name, with the same parameters and seed, on
 The acceptance cases are SMOTE on 200,000 x 20 and BorderlineSMOTE and ADASYN
 on 100,000 x 30. Quality: whether the class counts of the two outputs are
 identical (1 = identical). The notes give the largest difference between the
-two resampled arrays: SMOTE, borderline-1 and ADASYN draw the same rows,
+two resampled arrays: RandomOverSampler (with or without shrinkage), SMOTE,
+borderline-1 and ADASYN draw the same rows,
 neighbours and steps in the same order as imbalanced-learn on a binary
 target, so it is ~0 there; the other samplers agree only in distribution.
 """
@@ -60,6 +61,8 @@ def cases(quick):
 
     scale = 20 if quick else 1
     plan = [
+        ("RandomOverSampler", {}, 200_000, 20),
+        ("RandomOverSampler", {"shrinkage": 1.0}, 200_000, 20),
         ("SMOTE", {}, 200_000, 20),
         ("BorderlineSMOTE", {"kind": "borderline-1"}, 100_000, 30),
         ("BorderlineSMOTE", {"kind": "borderline-2"}, 100_000, 30),
