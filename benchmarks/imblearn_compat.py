@@ -16,7 +16,6 @@ Usage::
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
