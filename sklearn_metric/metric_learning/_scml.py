@@ -24,9 +24,10 @@ from ._kernels._scml import (
 from ._supervised import SupervisedMixin, store_params
 from ._util import components_from_metric
 
-# Ridge added to each local within-class scatter, relative to its mean
-# variance: neighbourhoods are small next to the number of features, and
-# constant features (pixels that never light up) make the scatter singular.
+# Ridge added to each local within-class scatter after its Ledoit-Wolf
+# shrinkage, relative to its mean variance: it only keeps the Cholesky
+# factorisation defined when the shrinkage is zero and a feature is constant
+# (pixels that never light up).
 _LDA_RIDGE = 1e-3
 # Bytes of the centred neighbourhoods held at once while building LDA bases.
 _LDA_CHUNK_BYTES = 32 * 2**20
@@ -570,6 +571,9 @@ def _lda_basis(X, y, n_basis, random_state, n_jobs):
     blocks = []
     for scale in range(len(scales)):
         counts = per_class[scale]
+        if scale > 0 and np.array_equal(counts, per_class[scale - 1]):
+            # Every class is smaller than both scales: the same neighbourhoods.
+            continue
         neighbourhoods = np.ascontiguousarray(
             np.concatenate(
                 [near[:, :count] for near, count in zip(neighbours, counts)], axis=1
@@ -577,6 +581,7 @@ def _lda_basis(X, y, n_basis, random_state, n_jobs):
             dtype=np.intp,
         )
         class_starts = np.concatenate(([0], np.cumsum(counts))).astype(np.intp)
+        neighbourhoods = _distinct_neighbourhoods(neighbourhoods, class_starts)
         n_members = neighbourhoods.shape[1]
         chunk = max(1, _LDA_CHUNK_BYTES // (8 * n_members * n_features))
         for start in range(0, n_clusters, chunk):
@@ -592,14 +597,72 @@ def _lda_basis(X, y, n_basis, random_state, n_jobs):
     return np.ascontiguousarray(np.concatenate(blocks)[:n_basis])
 
 
+def _distinct_neighbourhoods(neighbourhoods, class_starts):
+    """The distinct rows of ``neighbourhoods``, as sets, in first-seen order.
+
+    Centres whose neighbourhoods hold the same points give the same LDA
+    directions. That happens whenever a class has fewer rows than the
+    scale, and on small data every neighbourhood is the whole training set.
+    Repeated bases do not enlarge the family of metrics, but they multiply
+    the step that dual averaging takes along their direction, by as many
+    times as it is repeated. On movement_libras (15 classes of 17 rows) the
+    1800 default bases were 14 directions repeated about 130 times each, and
+    the first steps overshot so far that no iterate beat ``w = 0``.
+    """
+    keys = neighbourhoods.copy()
+    for start, stop in zip(class_starts[:-1], class_starts[1:]):
+        keys[:, start:stop] = np.sort(keys[:, start:stop], axis=1)
+    _, first = np.unique(keys, axis=0, return_index=True)
+    return np.ascontiguousarray(neighbourhoods[np.sort(first)])
+
+
+def ledoit_wolf_shrinkage(centred):
+    """Ledoit-Wolf shrinkage intensity of a stack of centred samples.
+
+    For samples ``x_k`` (rows of ``centred[s]``, already centred) with
+    empirical covariance ``S = X'X / n`` and ``mu = trace(S) / p``, the
+    intensity ``alpha`` of the estimate ``(1 - alpha) S + alpha mu I`` that
+    minimises the expected Frobenius loss (Ledoit and Wolf, 2004) is
+    ``min(b, d) / d`` with ``d = ||S - mu I||_F^2 / p`` and
+    ``b = (sum_k ||x_k||^4 / n - ||S||_F^2) / (n p)``.
+
+    Parameters
+    ----------
+    centred : ndarray of shape (n_sets, n_samples, n_features)
+        Centred samples, one set after another.
+
+    Returns
+    -------
+    alpha : ndarray of shape (n_sets,)
+        Intensities in [0, 1]; 0 for a set whose covariance is ``mu I``.
+    """
+    n_samples, n_features = centred.shape[1:]
+    covariance = np.matmul(centred.transpose(0, 2, 1), centred) / n_samples
+    mu = np.trace(covariance, axis1=1, axis2=2) / n_features
+    frobenius = np.einsum("sij,sij->s", covariance, covariance)
+    row_norms = np.einsum("skj,skj->sk", centred, centred)
+    spread = (np.sum(row_norms**2, axis=1) / n_samples - frobenius) / (
+        n_samples * n_features
+    )
+    distance = (frobenius - n_features * mu**2) / n_features
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = np.minimum(spread, distance) / distance
+    return np.where(distance > 0, np.clip(alpha, 0.0, 1.0), 0.0)
+
+
 def _discriminant_directions(centred, between, n_eig):
     """Leading LDA directions of a stack of neighbourhoods.
 
-    Solves ``S_b v = lambda (S_w + ridge I) v`` for the ``n_eig`` largest
-    ``lambda``, with ``S_w = centred' centred`` and ``S_b = between
-    between'``, through the Cholesky factor ``R`` of the regularised ``S_w``:
-    the directions are ``R^{-T} u`` for the leading left singular vectors
-    ``u`` of ``R^{-1} between``.
+    Solves ``S_b v = lambda S_w v`` for the ``n_eig`` largest ``lambda``, with
+    ``S_b = between between'`` and ``S_w`` the Ledoit-Wolf shrunk within-class
+    scatter of ``centred`` (see :func:`ledoit_wolf_shrinkage`), plus a tiny
+    ridge. The neighbourhoods hold a few rows per class, often fewer than
+    the number of features, where the plain scatter is singular and its
+    directions overfit: on 15 classes of 17 rows in 90 features (KEEL's
+    movement_libras), 3-NN after plain LDA scores 0.60 and after shrunk LDA
+    0.84. The solve goes through the Cholesky factor ``R`` of ``S_w``: the
+    directions are ``R^{-T} u`` for the leading left singular vectors ``u``
+    of ``R^{-1} between``.
 
     Parameters
     ----------
@@ -618,7 +681,11 @@ def _discriminant_directions(centred, between, n_eig):
     n_features = centred.shape[2]
     within = np.matmul(centred.transpose(0, 2, 1), centred)
     mean_variance = np.trace(within, axis1=1, axis2=2) / n_features
-    ridge = _LDA_RIDGE * np.where(mean_variance > 0, mean_variance, 1.0)
+    alpha = ledoit_wolf_shrinkage(centred)
+    within *= (1.0 - alpha)[:, None, None]
+    ridge = alpha * mean_variance + _LDA_RIDGE * np.where(
+        mean_variance > 0, mean_variance, 1.0
+    )
     within[:, np.arange(n_features), np.arange(n_features)] += ridge[:, None]
     factor = np.linalg.cholesky(within)  # lower: within = R R'
     whitened = np.linalg.solve(factor, between)
@@ -779,7 +846,8 @@ def _components_from_weights(basis, w, name):
         if name is not None:
             warnings.warn(
                 f"{name} gave every basis a zero weight, so the learned distance is "
-                "zero; decrease beta, or supply other bases.",
+                "zero; decrease beta, increase gamma (smaller steps) or supply other "
+                "bases.",
                 UserWarning,
                 stacklevel=4,
             )

@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import eigh
 from sklearn.base import clone, is_classifier
+from sklearn.covariance import ledoit_wolf_shrinkage as sk_ledoit_wolf_shrinkage
 from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -30,9 +31,11 @@ from sklearn_metric.metric_learning._kernels._scml import (
 from sklearn_metric.metric_learning._scml import (
     _LDA_RIDGE,
     _discriminant_directions,
+    _distinct_neighbourhoods,
     _lda_basis,
     _SCMLObjective,
     _triplet_diff_basis,
+    ledoit_wolf_shrinkage,
 )
 
 
@@ -207,7 +210,10 @@ def test_lda_directions_solve_the_generalised_eigenproblem():
     assert_allclose(np.linalg.norm(directions, axis=1), 1.0)
     for s in range(2):
         within = centred[s].T @ centred[s]
-        within += _LDA_RIDGE * np.trace(within) / 5 * np.eye(5)
+        # Ledoit-Wolf shrinkage towards mu I, then the small ridge.
+        alpha = sk_ledoit_wolf_shrinkage(centred[s], assume_centered=True)
+        mu = np.trace(within) / 5
+        within = (1 - alpha) * within + (alpha + _LDA_RIDGE) * mu * np.eye(5)
         scatter = between[s] @ between[s].T
         values, vectors = eigh(scatter, within)
         for k, v in enumerate(directions[2 * s : 2 * s + 2]):
@@ -393,3 +399,39 @@ def test_verbose_prints_progress(capsys):
     )
     out = capsys.readouterr().out
     assert out.count("[SCML_Supervised] iteration") == 2
+
+
+@pytest.mark.parametrize("shape", [(10, 20), (60, 5), (200, 90)])
+def test_ledoit_wolf_shrinkage_matches_scikit_learn(shape):
+    rng = np.random.RandomState(0)
+    n, p = shape
+    X = rng.randn(n, p) @ rng.randn(p, p)
+    X -= X.mean(axis=0)
+    stack = np.stack([X, 2.0 * X[::-1]])
+    expected = sk_ledoit_wolf_shrinkage(X, assume_centered=True)
+    assert_allclose(ledoit_wolf_shrinkage(stack), [expected, expected], rtol=1e-10)
+
+
+def test_distinct_neighbourhoods_drop_repeated_sets():
+    class_starts = np.array([0, 2, 4], dtype=np.intp)
+    neighbourhoods = np.array(
+        [[0, 1, 5, 6], [1, 0, 6, 5], [0, 2, 5, 6], [0, 1, 5, 6]], dtype=np.intp
+    )
+    kept = _distinct_neighbourhoods(neighbourhoods, class_starts)
+    assert_array_equal(kept, neighbourhoods[[0, 2]])
+
+
+def test_lda_basis_has_no_repeated_direction_when_classes_are_small():
+    # Regression: with fewer rows per class than the neighbourhood scale,
+    # every centre's neighbourhood is the whole training set and the default
+    # bases were the same few directions repeated, which made the first
+    # dual-averaging steps overshoot (no iterate beat w = 0 on
+    # movement_libras-shaped data).
+    rng = np.random.RandomState(0)
+    X = rng.randn(90, 30)
+    y = np.repeat(np.arange(9), 10)
+    basis = _lda_basis(X, y, None, np.random.RandomState(0), None)
+    assert basis.shape[0] <= 2 * 8
+    gram = np.abs(basis @ basis.T)
+    np.fill_diagonal(gram, 0.0)
+    assert gram.max() < 1 - 1e-9
