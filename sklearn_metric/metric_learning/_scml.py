@@ -287,8 +287,12 @@ class SCML_Supervised(
         Number of bases to build; ``None`` means
         ``min(20 * n_features, 2 * n_samples * n_eig - 1)`` for ``"lda"`` and
         ``80 * n_features`` for ``"triplet_diffs"``.
-    gamma : float, default=5e-3
+    gamma : float, default=0.05
         Inverse step scale of the solver: larger values take smaller steps.
+        metric-learn's default is 5e-3, which overshoots on many-class sets
+        (3-NN 0.683 against 0.785 with 0.05 on KEEL's movement_libras). Over
+        five splits of ten datasets (the ``robustness`` benchmark), 0.05 was
+        better on six, equal on two and at most 0.004 lower on two.
     max_iter : int, default=10000
         Number of stochastic iterations.
     output_iter : int, default=500
@@ -366,7 +370,7 @@ class SCML_Supervised(
         beta=1e-5,
         basis="lda",
         n_basis=None,
-        gamma=5e-3,
+        gamma=0.05,
         max_iter=10000,
         output_iter=500,
         batch_size=10,
