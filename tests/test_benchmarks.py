@@ -311,3 +311,30 @@ def test_legacy_case_scored_by_predict(monkeypatch):
     assert row.quality.name == "predict accuracy"
     assert row.quality.value == pytest.approx(expected)
     assert f"anchor predict accuracy {expected:.4f}" in "; ".join(row.notes)
+
+
+def test_robustness_suite_table_without_the_legacy_venv():
+    from benchmarks.suites import robustness
+
+    rows = robustness.evaluate(["iris"], ["ITML_Supervised"], (0,), legacy=False)
+    (row,) = rows
+    # The Euclidean accuracy is the protocol's, computed independently here.
+    X, y = robustness.DATASETS["iris"][0]()
+    X_train, y_train, X_test, y_test = robustness.split(X, y, 0)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    euclidean = KNeighborsClassifier(3).fit(X_train, y_train).score(X_test, y_test)
+    assert row["euclidean"] == (euclidean, euclidean, euclidean)
+    assert row["metric_learn"] is None
+    # Without metric-learn, the margin is against Euclidean - 0.02 only.
+    assert robustness.margin(row) == pytest.approx(row["ours"][0] - euclidean + 0.02)
+    header, data = parse_table(robustness.markdown(rows))
+    assert header[:2] == ["dataset", "learner"]
+    assert data[0][:2] == ["iris", "ITML_Supervised"]
+
+
+def test_robustness_suite_leaves_out_keel_sets_without_their_files(monkeypatch):
+    from benchmarks.suites import robustness
+
+    monkeypatch.setattr(robustness, "keel_directory", lambda: None)
+    assert robustness.available(["iris", "vowel", "wine"]) == ["iris", "wine"]
