@@ -338,3 +338,27 @@ def test_robustness_suite_leaves_out_keel_sets_without_their_files(monkeypatch):
 
     monkeypatch.setattr(robustness, "keel_directory", lambda: None)
     assert robustness.available(["iris", "vowel", "wine"]) == ["iris", "wine"]
+
+
+def test_mmc_objective_ratio_and_table_without_the_legacy_venv():
+    from benchmarks import mmc_objective
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(12, 3)
+    pairs = np.array([[0, 1], [2, 3], [4, 5], [6, 7]])
+    labels = np.array([1.0, 1.0, -1.0, -1.0])
+    L = rng.randn(2, 3)
+    # Xing's objective at the active constraint, term by term.
+    similar = sum(np.sum((L @ (X[i] - X[j])) ** 2) for i, j in pairs[:2])
+    dissimilar = sum(np.linalg.norm(L @ (X[i] - X[j])) for i, j in pairs[2:])
+    ratio = mmc_objective.mmc_ratio(L, X, pairs, labels)
+    assert ratio == pytest.approx(dissimilar / np.sqrt(similar))
+    assert mmc_objective.mmc_ratio(3.0 * L, X, pairs, labels) == pytest.approx(ratio)
+    assert mmc_objective.effective_rank(np.diag([1.0, 1e-5, 0.0])) == 1
+
+    (row,) = mmc_objective.evaluate(["iris"], [0], legacy=False)
+    # MMC starts from the identity and only climbs.
+    assert row["ours"] > row["identity"]
+    assert "metric_learn" not in row
+    header, data = parse_table(mmc_objective.markdown([row]))
+    assert header[:2] == ["dataset", "split"] and data[0][4] == "-"

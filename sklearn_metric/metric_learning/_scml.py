@@ -24,10 +24,10 @@ from ._kernels._scml import (
 from ._supervised import SupervisedMixin, store_params
 from ._util import components_from_metric
 
-# Ridge added to each local within-class scatter after its Ledoit-Wolf
-# shrinkage, relative to its mean variance: it only keeps the Cholesky
-# factorisation defined when the shrinkage is zero and a feature is constant
-# (pixels that never light up).
+# Ridge added to each local within-class scatter after its shrinkage,
+# relative to its mean variance: it only keeps the Cholesky factorisation
+# defined when the shrinkage is zero and a feature is constant (pixels that
+# never light up).
 _LDA_RIDGE = 1e-3
 # Bytes of the centred neighbourhoods held at once while building LDA bases.
 _LDA_CHUNK_BYTES = 32 * 2**20
@@ -277,10 +277,11 @@ class SCML_Supervised(
           ``n_eig = min(n_classes - 1, n_features)``; around each centre, its
           nearest points of every class (10 and 20 per class, or 20 and 50
           when there are more than 50 features) form two neighbourhoods, and
-          the ``n_eig`` LDA directions of each neighbourhood, normalised,
-          are bases. The within-class scatter of a neighbourhood is
-          regularised by ``1e-3`` times its mean variance, so constant
-          features cannot make it singular.
+          the ``n_eig`` LDA directions of each distinct neighbourhood,
+          normalised, are bases. The within-class scatter of a neighbourhood
+          has its correlations shrunk by the Ledoit-Wolf rule and a ridge of
+          ``1e-3`` times its mean variance, so few rows or constant features
+          cannot make it singular (see the user guide).
         - ``"triplet_diffs"``: as in :class:`SCML`, on the generated triplets.
         - an array: the bases, one per row.
     n_basis : int, default=None
@@ -660,15 +661,10 @@ def _discriminant_directions(centred, between, n_eig):
     """Leading LDA directions of a stack of neighbourhoods.
 
     Solves ``S_b v = lambda S_w v`` for the ``n_eig`` largest ``lambda``, with
-    ``S_b = between between'`` and ``S_w`` the Ledoit-Wolf shrunk within-class
-    scatter of ``centred`` (see :func:`ledoit_wolf_shrinkage`), plus a tiny
-    ridge. The neighbourhoods hold a few rows per class, often fewer than
-    the number of features, where the plain scatter is singular and its
-    directions overfit: on 15 classes of 17 rows in 90 features (KEEL's
-    movement_libras), 3-NN after plain LDA scores 0.60 and after shrunk LDA
-    0.84. The solve goes through the Cholesky factor ``R`` of ``S_w``: the
-    directions are ``R^{-T} u`` for the leading left singular vectors ``u``
-    of ``R^{-1} between``.
+    ``S_b = between between'`` and ``S_w`` the shrunk within-class scatter of
+    ``centred`` (see :func:`_shrunk_within`). The solve goes through the
+    Cholesky factor ``R`` of ``S_w``: the directions are ``R^{-T} u`` for the
+    leading left singular vectors ``u`` of ``R^{-1} between``.
 
     Parameters
     ----------
@@ -685,20 +681,59 @@ def _discriminant_directions(centred, between, n_eig):
         Unit-norm directions, neighbourhood after neighbourhood.
     """
     n_features = centred.shape[2]
-    within = np.matmul(centred.transpose(0, 2, 1), centred)
-    mean_variance = np.trace(within, axis1=1, axis2=2) / n_features
-    alpha = ledoit_wolf_shrinkage(centred, within)
-    within *= (1.0 - alpha)[:, None, None]
-    ridge = alpha * mean_variance + _LDA_RIDGE * np.where(
-        mean_variance > 0, mean_variance, 1.0
-    )
-    within[:, np.arange(n_features), np.arange(n_features)] += ridge[:, None]
-    factor = np.linalg.cholesky(within)  # lower: within = R R'
+    factor = np.linalg.cholesky(_shrunk_within(centred))  # lower: S_w = R R'
     whitened = np.linalg.solve(factor, between)
     left, _, _ = np.linalg.svd(whitened, full_matrices=False)
     directions = np.linalg.solve(factor.transpose(0, 2, 1), left[:, :, :n_eig])
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     return directions.transpose(0, 2, 1).reshape(-1, n_features)
+
+
+def _shrunk_within(centred):
+    """Within-class scatters with their correlations shrunk towards zero.
+
+    Each scatter ``S = X'X`` becomes ``(1 - alpha) S + alpha diag(S)`` plus a
+    tiny ridge of ``_LDA_RIDGE`` times its mean variance: the variances are
+    kept and only the correlations shrink. ``alpha`` is the Ledoit-Wolf
+    intensity (:func:`ledoit_wolf_shrinkage`) of the members scaled to unit
+    within-class variance, that is, Ledoit-Wolf applied to the correlation
+    matrix, whose target ``mu I`` is then the identity.
+
+    The neighbourhoods hold a few rows per class, often fewer than the
+    number of features, where the plain scatter is singular and its
+    directions overfit: on KEEL's movement_libras (15 classes of 17 rows,
+    90 features) 3-NN after a global plain LDA scores 0.60. Shrinking
+    towards ``mu I`` instead, the textbook target, also pulls the variances
+    together: informative features, whose within-class variance is small,
+    are inflated towards the noise ones. Over five splits, SCML_Supervised
+    on a 15-class, 90-feature set with 80 noise features scored 0.372 with
+    plain LDA, 0.304 shrunk towards ``mu I`` and 0.422 with the correlations
+    shrunk; on movement_libras 0.744, 0.785 and 0.796.
+
+    Parameters
+    ----------
+    centred : ndarray of shape (n_sets, n_members, n_features)
+        Members minus their class means.
+
+    Returns
+    -------
+    within : ndarray of shape (n_sets, n_features, n_features)
+        Shrunk scatters, positive definite.
+    """
+    n_members, n_features = centred.shape[1:]
+    within = np.matmul(centred.transpose(0, 2, 1), centred)
+    diagonal = np.arange(n_features)
+    variances = within[:, diagonal, diagonal].copy()
+    mean_variance = variances.mean(axis=1)
+    # A constant feature keeps unit scale; its scaled column stays zero.
+    scale = np.sqrt(np.where(variances > 0, variances / n_members, 1.0))
+    alpha = ledoit_wolf_shrinkage(
+        centred / scale[:, None, :], within / (scale[:, :, None] * scale[:, None, :])
+    )
+    within *= (1.0 - alpha)[:, None, None]
+    ridge = _LDA_RIDGE * np.where(mean_variance > 0, mean_variance, 1.0)
+    within[:, diagonal, diagonal] += alpha[:, None] * variances + ridge[:, None]
+    return within
 
 
 def _fit_scml(estimator, X, triplets, basis, random_state):

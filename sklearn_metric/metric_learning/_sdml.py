@@ -43,8 +43,14 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    balance_param : float, default=0.5
-        Weight ``eta`` of the pair term against the prior.
+    balance_param : float or None, default=None
+        Weight ``eta`` of the pair term against the prior. ``None`` means
+        ``1 / n_pairs``, so that the prior meets the *mean* signed pair
+        scatter. metric-learn's default is 0.5: with its 20 pairs per pair of
+        classes the pairs then swamp the prior, the regularised ``C`` is
+        dominated by its most discriminative direction and 3-NN falls below
+        the Euclidean distance (0.504 against 0.617 on an 11-class set in
+        the ``robustness`` benchmark; 0.629 with ``None``).
     sparsity_param : float, default=0.01
         Weight ``lambda`` of the L1 penalty on the off-diagonal entries.
     prior : {"identity", "covariance", "random"} or ndarray of shape \
@@ -90,8 +96,9 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
     Should scikit-learn's graphical lasso still fail, the floor is raised
     tenfold and the fit retried. ``K`` is the sum over pairs, as in
     metric-learn, so one ``balance_param`` gives the same problem in both; it
-    should shrink as pairs are added. The regularisation above is the one
-    difference from metric-learn.
+    should shrink as pairs are added, which the default ``None`` does. The
+    regularisation above and that default are the differences from
+    metric-learn.
 
     The cost is that of the graphical lasso, ``O(n_features**3)`` per sweep,
     plus ``O(n_pairs * n_features)`` to form ``K``.
@@ -117,7 +124,7 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "balance_param": [Interval(Real, 0, None, closed="left")],
+        "balance_param": [Interval(Real, 0, None, closed="left"), None],
         "sparsity_param": [Interval(Real, 0, None, closed="left")],
         "prior": [StrOptions(MATRIX_OPTIONS), np.ndarray],
         "verbose": ["verbose"],
@@ -127,7 +134,7 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        balance_param=0.5,
+        balance_param=None,
         sparsity_param=0.01,
         prior="identity",
         verbose=False,
@@ -230,7 +237,7 @@ class SDML_Supervised(
 
     def __init__(
         self,
-        balance_param=0.5,
+        balance_param=None,
         sparsity_param=0.01,
         prior="identity",
         n_constraints=None,
@@ -256,7 +263,10 @@ def _fit_sdml(estimator, X, indices, is_similar):
     prior_inverse = (prior_eigenvectors / prior_eigenvalues) @ prior_eigenvectors.T
     # The sum over pairs, not the mean: metric-learn's meaning of balance_param.
     signs = np.where(is_similar, 1.0, -1.0)
-    target = prior_inverse + estimator.balance_param * pair_scatter(X, indices, signs)
+    balance = estimator.balance_param
+    if balance is None:
+        balance = 1.0 / indices.shape[0]
+    target = prior_inverse + balance * pair_scatter(X, indices, signs)
     target = (target + target.T) / 2.0
     eigenvalues = eigh(target, eigvals_only=True)
     floor = max(1.0 / prior_eigenvalues.max(), 1e-3 * np.abs(eigenvalues).max())
