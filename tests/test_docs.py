@@ -372,3 +372,30 @@ def test_estimator_docstring_names_its_user_guide_section(name, estimator):
     assert not missing, (
         f"{name} refers to user-guide labels that no page defines: {missing}"
     )
+
+
+def _public_api_objects():
+    """Every registered estimator and public function, once."""
+    objects = {cls for _, cls in all_estimators()}
+    objects |= {function for _, function in all_functions()}
+    return sorted(objects, key=lambda obj: f"{obj.__module__}.{obj.__qualname__}")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "obj", _public_api_objects(), ids=lambda obj: f"{obj.__module__}.{obj.__qualname__}"
+)
+def test_docstring_examples_run(obj):
+    # The >>> sessions of a docstring (and of its methods' docstrings) are
+    # what a user copies first; they must run and print what they show.
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+    )
+    module = import_module(obj.__module__)
+    for test in finder.find(obj, obj.__qualname__, module=module, globs={}):
+        if test.lineno is None and not test.examples:
+            continue
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} failing >>> example(s) in {obj}"

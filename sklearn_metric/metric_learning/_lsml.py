@@ -18,10 +18,8 @@ from .._kernels._threads import (
 from ._base import MahalanobisMixin, QuadrupletsClassifierMixin
 from ._kernels._lsml import lsml_loss_coefficients, quadruplet_laplacian_product
 from ._supervised import (
-    N_CONSTRAINTS_CONSTRAINT,
     SupervisedMixin,
     store_params,
-    supervised_doc,
 )
 from ._util import components_from_metric, lbfgs_minimize
 
@@ -190,7 +188,12 @@ class LSML(MahalanobisMixin, QuadrupletsClassifierMixin, BaseEstimator):
 
 
 class LSML_Supervised(
-    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+    SupervisedMixin,
+    MahalanobisMixin,
+    TransformerMixin,
+    BaseEstimator,
+    twin=LSML,
+    kind="quadruplets",
 ):
     __doc__ = """LSML on quadruplets drawn from class labels.
 
@@ -204,9 +207,8 @@ class LSML_Supervised(
 
     Parameters
     ----------
-    {tol}
-    {max_iter}
-    prior : {{"identity", "covariance", "random"}} or array-like of shape \
+    {parameters}
+    prior : {"identity", "covariance", "random"} or array-like of shape \
             (n_features, n_features), default="identity"
         The prior ``M0`` and starting point; see :class:`LSML`. The
         ``"covariance"`` prior is the regularised inverse covariance of ``X``.
@@ -218,8 +220,6 @@ class LSML_Supervised(
     weights : array-like of shape (n_constraints,), default=None
         Non-negative importance of each quadruplet, rescaled to sum to 1;
         uniform when ``None``.
-    {verbose}
-    {preprocessor}
     random_state : int, RandomState instance or None, default=None
         Seed of the drawn pairs and of the ``"random"`` prior.
     warm_start : bool, default=False
@@ -259,15 +259,10 @@ class LSML_Supervised(
     >>> from sklearn_metric.metric_learning import LSML_Supervised
     >>> X, y = load_iris(return_X_y=True)
     >>> lsml = LSML_Supervised(n_constraints=200, random_state=0).fit(X, y)
-    >>> lsml.transform(X).shape
-    (150, 4)
+    >>> bool(lsml.objective_[-1] < lsml.objective_[0])  # the violations fell
+    True
     """
-    __doc__ = supervised_doc(__doc__, LSML)
-
-    _constraint_kind = "quadruplets"
     _parameter_constraints: dict = {
-        **LSML._parameter_constraints,
-        "n_constraints": N_CONSTRAINTS_CONSTRAINT,
         "weights": ["array-like", None],
     }
 

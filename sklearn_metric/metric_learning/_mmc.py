@@ -14,10 +14,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import MahalanobisMixin, PairsClassifierMixin
 from ._pairs import MATRIX_OPTIONS, pair_scatter, prior_matrix
 from ._supervised import (
-    N_CONSTRAINTS_CONSTRAINT,
     SupervisedMixin,
     store_params,
-    supervised_doc,
 )
 from ._util import components_from_metric
 
@@ -195,7 +193,12 @@ class MMC(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
 
 
 class MMC_Supervised(
-    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+    SupervisedMixin,
+    MahalanobisMixin,
+    TransformerMixin,
+    BaseEstimator,
+    twin=MMC,
+    kind="pairs",
 ):
     __doc__ = """Mahalanobis Metric for Clustering on pairs drawn from class labels.
 
@@ -207,18 +210,11 @@ class MMC_Supervised(
 
     Parameters
     ----------
-    {max_iter}
-    {max_proj}
+    {parameters}
     tol : float, default=1e-3
         Relative change below which the solver stops. (metric-learn's
         ``MMC_Supervised`` defaults to 1e-6, its ``MMC`` to 1e-3; both
         front-ends share 1e-3 here.)
-    {n_constraints}
-    {init}
-    {diagonal}
-    {diagonal_c}
-    {verbose}
-    {preprocessor}
     random_state : int, RandomState instance or None, default=None
         Seed for drawing the pairs and for ``init="random"``.
 
@@ -249,20 +245,15 @@ class MMC_Supervised(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn.datasets import load_iris
     >>> from sklearn_metric.metric_learning import MMC_Supervised
     >>> X, y = load_iris(return_X_y=True)
-    >>> mmc = MMC_Supervised(n_constraints=200, random_state=0).fit(X, y)
-    >>> mmc.transform(X).shape
-    (150, 4)
+    >>> mmc = MMC_Supervised(diagonal=True, random_state=0).fit(X, y)
+    >>> M = mmc.get_mahalanobis_matrix()
+    >>> int(np.count_nonzero(M - np.diag(np.diag(M))))  # a weight per feature
+    0
     """
-    __doc__ = supervised_doc(__doc__, MMC)
-
-    _constraint_kind = "pairs"
-    _parameter_constraints: dict = {
-        **MMC._parameter_constraints,
-        "n_constraints": N_CONSTRAINTS_CONSTRAINT,
-    }
 
     def __init__(
         self,

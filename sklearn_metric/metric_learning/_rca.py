@@ -142,7 +142,7 @@ class RCA(MahalanobisMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class RCA_Supervised(SupervisedMixin, RCA):
+class RCA_Supervised(SupervisedMixin, RCA, twin=RCA, kind="chunks"):
     """Relevant Components Analysis with chunklets drawn from class labels.
 
     Read more in the :ref:`User Guide <rca>`.
@@ -209,12 +209,10 @@ class RCA_Supervised(SupervisedMixin, RCA):
     """
 
     _parameter_constraints: dict = {
-        **RCA._parameter_constraints,
         "n_chunks": [Interval(Integral, 1, None, closed="left"), None],
         "chunk_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
-    _constraint_kind = "chunks"
 
     def __init__(
         self,

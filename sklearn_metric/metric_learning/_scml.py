@@ -248,7 +248,12 @@ class SCML(MahalanobisMixin, TripletsClassifierMixin, BaseEstimator):
 
 
 class SCML_Supervised(
-    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+    SupervisedMixin,
+    MahalanobisMixin,
+    TransformerMixin,
+    BaseEstimator,
+    twin=SCML,
+    kind="triplets",
 ):
     """SCML on triplets of nearest neighbours drawn from class labels.
 
@@ -355,10 +360,8 @@ class SCML_Supervised(
     150
     """
 
-    _constraint_kind = "triplets"
     _store = SCML._store
     _parameter_constraints: dict = {
-        **SCML._parameter_constraints,
         "k_genuine": [Interval(Integral, 1, None, closed="left")],
         "k_impostor": [Interval(Integral, 1, None, closed="left")],
         "basis": [StrOptions({"lda", "triplet_diffs"}), "array-like"],

@@ -14,10 +14,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import MahalanobisMixin, PairsClassifierMixin
 from ._pairs import MATRIX_OPTIONS, pair_scatter, prior_matrix
 from ._supervised import (
-    N_CONSTRAINTS_CONSTRAINT,
     SupervisedMixin,
     store_params,
-    supervised_doc,
 )
 from ._util import components_from_metric, project_psd
 
@@ -174,7 +172,12 @@ class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
 
 
 class SDML_Supervised(
-    SupervisedMixin, MahalanobisMixin, TransformerMixin, BaseEstimator
+    SupervisedMixin,
+    MahalanobisMixin,
+    TransformerMixin,
+    BaseEstimator,
+    twin=SDML,
+    kind="pairs",
 ):
     __doc__ = """Sparse Distance Metric Learning on pairs drawn from class labels.
 
@@ -186,12 +189,7 @@ class SDML_Supervised(
 
     Parameters
     ----------
-    {balance_param}
-    {sparsity_param}
-    {prior}
-    {n_constraints}
-    {verbose}
-    {preprocessor}
+    {parameters}
     random_state : int, RandomState instance or None, default=None
         Seed for drawing the pairs and for ``prior="random"``.
 
@@ -223,17 +221,11 @@ class SDML_Supervised(
     >>> from sklearn.datasets import load_iris
     >>> from sklearn_metric.metric_learning import SDML_Supervised
     >>> X, y = load_iris(return_X_y=True)
-    >>> sdml = SDML_Supervised(n_constraints=200, random_state=0).fit(X, y)
-    >>> sdml.transform(X).shape
-    (150, 4)
+    >>> sdml = SDML_Supervised(random_state=0).fit(X, y)
+    >>> # rows 0 and 1 are of one species, row 50 of another
+    >>> sdml.pair_distance([[X[0], X[50]], [X[0], X[1]]]).round(2)
+    array([3.91, 0.21])
     """
-    __doc__ = supervised_doc(__doc__, SDML)
-
-    _constraint_kind = "pairs"
-    _parameter_constraints: dict = {
-        **SDML._parameter_constraints,
-        "n_constraints": N_CONSTRAINTS_CONSTRAINT,
-    }
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ As in metric-learn, a negative integer label (conventionally -1) marks a
 sample of unknown class, which enters no constraint.
 """
 
+import inspect
 import re
 from numbers import Integral
 
@@ -69,16 +70,24 @@ def param_docs(estimator_class):
     return {key: "\n".join(lines).rstrip() for key, lines in entries.items()}
 
 
-def supervised_doc(template, learner_class):
+def supervised_doc(template, learner_class, front_end=None):
     """Fill a front-end's docstring with its twin's parameter entries.
 
     Parameters
     ----------
     template : str
-        The docstring, with ``{name}`` where a parameter entry goes.
+        The docstring. A line ``{name}``, indented as a parameter entry, is
+        replaced by the entry of parameter ``name``. A line ``{parameters}``
+        is replaced by the entries of all of ``front_end``'s ``__init__``
+        parameters, in signature order: an entry written out in the
+        template's Parameters section (after ``{parameters}``) is used for
+        its name, the twin's or the shared one otherwise. Other braces are
+        left alone.
     learner_class : type
         The weakly supervised twin whose entries are used; ``n_constraints``
         and ``preprocessor`` get the front-ends' shared entries.
+    front_end : type, default=None
+        The class being documented; needed for ``{parameters}``.
 
     Returns
     -------
@@ -89,7 +98,36 @@ def supervised_doc(template, learner_class):
         "n_constraints": N_CONSTRAINTS_DOC,
         "preprocessor": PREPROCESSOR_DOC,
     }
-    return template.format(**entries)
+    marker = "    {parameters}\n"
+    if marker in template:
+        head, rest = template.split(marker, 1)
+        written, tail = _split_entries(rest)
+        names = list(inspect.signature(front_end.__init__).parameters)[1:]
+        lines = [written.get(name) or "    " + entries[name] for name in names]
+        template = head + "\n".join(lines) + tail
+    return re.sub(
+        r"^    \{(\w+)\}$",
+        lambda match: "    " + entries[match.group(1)],
+        template,
+        flags=re.MULTILINE,
+    )
+
+
+def _split_entries(text):
+    """Parameter entries at the start of ``text``, and what follows them.
+
+    Returns ``({name: entry}, rest)``; the entries end at the first blank
+    line, the end of a numpydoc section.
+    """
+    section, blank, rest = text.partition("\n\n")
+    entries, name = {}, None
+    for line in section.splitlines():
+        if line.startswith("    ") and not line.startswith("     "):
+            name = line.strip().split(" : ", 1)[0]
+            entries[name] = [line]
+        elif name is not None:
+            entries[name].append(line)
+    return {key: "\n".join(value) for key, value in entries.items()}, blank + rest
 
 
 #: ``_parameter_constraints`` entry of ``n_constraints``.
@@ -151,8 +189,10 @@ def partial_labels(y, estimator_name, min_classes=1):
 class SupervisedMixin:
     """``fit(X, y)`` for a learner fitted on constraints drawn from labels.
 
-    A subclass sets ``_constraint_kind`` (``"pairs"``, ``"quadruplets"``,
-    ``"triplets"`` or ``"chunks"``) and implements
+    A subclass names its weakly supervised twin and the kind of constraint
+    in its class statement (``twin=ITML, kind="pairs"``; the kinds are
+    ``"pairs"``, ``"quadruplets"``, ``"triplets"`` and ``"chunks"``), see
+    :meth:`__init_subclass__`, and implements
     ``_fit_constraints(X, constraints, random_state, **solver_params)``, which
     runs the solver and stores the fitted attributes. ``constraints`` is
     ``(indices, is_similar)`` for pairs, the ``(n, 4)`` indices for
@@ -162,6 +202,30 @@ class SupervisedMixin:
     """
 
     _constraint_kind = "pairs"
+
+    def __init_subclass__(cls, *, twin=None, kind=None, **kwargs):
+        """Declare a front-end from its weakly supervised ``twin``.
+
+        ``class X_Supervised(SupervisedMixin, ..., twin=X, kind="pairs")``
+        sets ``_constraint_kind`` to ``kind``; merges ``twin``'s
+        ``_parameter_constraints`` under the class's own entries, adding
+        ``n_constraints`` for pairs and quadruplets; and fills the class
+        docstring's ``{name}`` fields with ``twin``'s parameter entries
+        (see :func:`supervised_doc`).
+        """
+        super().__init_subclass__(**kwargs)
+        if twin is None:
+            return
+        cls._constraint_kind = kind
+        shared = {}
+        if kind in ("pairs", "quadruplets"):
+            shared["n_constraints"] = N_CONSTRAINTS_CONSTRAINT
+        cls._parameter_constraints = {
+            **twin._parameter_constraints,
+            **shared,
+            **cls.__dict__.get("_parameter_constraints", {}),
+        }
+        cls.__doc__ = supervised_doc(cls.__doc__, twin, cls)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -9,6 +9,7 @@ from ._base import (
     SyntheticPairs,
     check_n_neighbors,
     empty_synthetic,
+    shared_docs,
 )
 from ._neighbors import (
     NEIGHBORS_CONSTRAINT,
@@ -71,16 +72,7 @@ class ADASYN(BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling:
-
-        - float in (0, 1], binary targets only: the ratio of minority to
-          majority samples after resampling;
-        - ``"minority"``: only the minority class, up to the majority's count;
-        - ``"not majority"`` (same as ``"auto"``), ``"not minority"``,
-          ``"all"``: those classes, up to the majority's count;
-        - dict ``{class: wanted count}``, each at least the class's count;
-        - callable ``y -> dict`` of the same form.
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of neighbours and steps.
     n_neighbors : int, default=5
@@ -129,6 +121,8 @@ class ADASYN(BaseOverSampler):
     >>> X_res.shape[0] > X.shape[0]
     True
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,

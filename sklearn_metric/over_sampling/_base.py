@@ -87,6 +87,37 @@ def interpolate(X, rows, neighbors_of_rows, steps):
     return X_new
 
 
+#: The ``sampling_strategy`` entry shared by every over-sampler's docstring.
+SAMPLING_STRATEGY_DOC = """\
+    sampling_strategy : float, str, dict or callable, default="auto"
+        How many samples each class should have after resampling:
+
+        - float in (0, 1], binary targets only: the ratio of minority to
+          majority samples after resampling;
+        - ``"minority"``: only the minority class, up to the majority's count;
+        - ``"not majority"`` (same as ``"auto"``), ``"not minority"``,
+          ``"all"``: those classes, up to the majority's count;
+        - dict ``{class: wanted count}``, each at least the class's count;
+        - callable ``y -> dict`` of the same form.
+"""
+
+
+def shared_docs(docstring):
+    """Put the shared parameter entries into an over-sampler's docstring.
+
+    Parameters
+    ----------
+    docstring : str
+        The docstring, with a ``{sampling_strategy}`` line, indented as a
+        parameter, where the entry goes.
+
+    Returns
+    -------
+    docstring : str
+    """
+    return docstring.replace("    {sampling_strategy}\n", SAMPLING_STRATEGY_DOC)
+
+
 class BaseOverSampler(BaseSampler):
     """Base class of the over-samplers: interpolation and provenance.
 
@@ -100,16 +131,7 @@ class BaseOverSampler(BaseSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling:
-
-        - float in (0, 1], binary targets only: the ratio of minority to
-          majority samples after resampling;
-        - ``"minority"``: only the minority class, up to the majority's count;
-        - ``"not majority"`` (same as ``"auto"``), ``"not minority"``,
-          ``"all"``: those classes, up to the majority's count;
-        - dict ``{class: wanted count}``, each at least the class's count;
-        - callable ``y -> dict`` of the same form.
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the random choices of rows, neighbours and steps.
 
@@ -127,6 +149,8 @@ class BaseOverSampler(BaseSampler):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _sampling_type = "over-sampling"
 

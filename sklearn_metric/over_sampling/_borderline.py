@@ -11,6 +11,7 @@ from ._base import (
     check_n_neighbors,
     draw_neighbors,
     empty_synthetic,
+    shared_docs,
 )
 from ._danger import danger_mask
 from ._neighbors import (
@@ -44,16 +45,7 @@ class BorderlineSMOTE(BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling:
-
-        - float in (0, 1], binary targets only: the ratio of minority to
-          majority samples after resampling;
-        - ``"minority"``: only the minority class, up to the majority's count;
-        - ``"not majority"`` (same as ``"auto"``), ``"not minority"``,
-          ``"all"``: those classes, up to the majority's count;
-        - dict ``{class: wanted count}``, each at least the class's count;
-        - callable ``y -> dict`` of the same form.
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of rows, partners and steps.
     k_neighbors : int, default=5
@@ -111,6 +103,8 @@ class BorderlineSMOTE(BaseOverSampler):
     >>> Counter(y_res.tolist())
     Counter({0: 266, 1: 266})
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,

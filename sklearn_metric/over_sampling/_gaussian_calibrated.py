@@ -13,6 +13,7 @@ from ._base import (
     BaseOverSampler,
     SyntheticPairs,
     empty_synthetic,
+    shared_docs,
 )
 from ._neighbors import minority_neighbors, search_options
 
@@ -141,10 +142,7 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling; see
-        :class:`~sklearn_metric.over_sampling.SMOTE` (the same forms as
-        imbalanced-learn's).
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the Gaussian draws.
     n_borrow : int, default=2
@@ -232,6 +230,8 @@ class GaussianCalibratedOverSampler(BaseOverSampler):
     >>> sampler.tail_mask_
     array([False, False,  True])
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,

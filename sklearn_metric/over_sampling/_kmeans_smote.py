@@ -16,6 +16,7 @@ from ._base import (
     SyntheticPairs,
     draw_neighbors,
     empty_synthetic,
+    shared_docs,
 )
 from ._neighbors import (
     NEIGHBORS_CONSTRAINT,
@@ -86,16 +87,7 @@ class KMeansSMOTE(BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling:
-
-        - float in (0, 1], binary targets only: the ratio of minority to
-          majority samples after resampling;
-        - ``"minority"``: only the minority class, up to the majority's count;
-        - ``"not majority"`` (same as ``"auto"``), ``"not minority"``,
-          ``"all"``: those classes, up to the majority's count;
-        - dict ``{class: wanted count}``, each at least the class's count;
-        - callable ``y -> dict`` of the same form.
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the default k-means and the choice of rows, neighbours and
         steps.
@@ -159,6 +151,8 @@ class KMeansSMOTE(BaseOverSampler):
     >>> sorted(Counter(y_res.tolist()).items())
     [(0, 898), (1, 900)]
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..utils._sampling import rows_like_input, take_rows, validate_sampler_input
-from ._base import BaseOverSampler, SyntheticPairs, empty_synthetic
+from ._base import BaseOverSampler, SyntheticPairs, empty_synthetic, shared_docs
 
 __all__ = ["RandomOverSampler"]
 
@@ -65,16 +65,7 @@ class RandomOverSampler(BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling:
-
-        - float in (0, 1], binary targets only: the ratio of minority to
-          majority samples after resampling;
-        - ``"minority"``: only the minority class, up to the majority's count;
-        - ``"not majority"`` (same as ``"auto"``), ``"not minority"``,
-          ``"all"``: those classes, up to the majority's count;
-        - dict ``{class: wanted count}``, each at least the class's count;
-        - callable ``y -> dict`` of the same form.
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the drawn rows and the noise.
     shrinkage : float, dict or None, default=None
@@ -113,6 +104,8 @@ class RandomOverSampler(BaseOverSampler):
     >>> Counter(y_res.tolist())
     Counter({0: 180, 1: 180})
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,

@@ -10,6 +10,7 @@ from ._base import (
     check_n_neighbors,
     draw_neighbors,
     empty_synthetic,
+    shared_docs,
 )
 from ._neighbors import (
     NEIGHBORS_CONSTRAINT,
@@ -33,16 +34,7 @@ class SMOTE(BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling:
-
-        - float in (0, 1], binary targets only: the ratio of minority to
-          majority samples after resampling;
-        - ``"minority"``: only the minority class, up to the majority's count;
-        - ``"not majority"`` (same as ``"auto"``), ``"not minority"``,
-          ``"all"``: those classes, up to the majority's count;
-        - dict ``{class: wanted count}``, each at least the class's count;
-        - callable ``y -> dict`` of the same form.
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of rows, neighbours and steps.
     k_neighbors : int, default=5
@@ -93,6 +85,8 @@ class SMOTE(BaseOverSampler):
     >>> Counter(y_res.tolist())
     Counter({0: 180, 1: 180})
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,

@@ -18,6 +18,7 @@ from ._base import (
     check_n_neighbors,
     empty_synthetic,
     interpolate,
+    shared_docs,
 )
 from ._categorical import (
     category_votes,
@@ -71,10 +72,7 @@ class SMOTENC(BaseOverSampler):
         and back, with ``fit_transform`` and ``inverse_transform``. ``None``
         uses :class:`~sklearn.preprocessing.OrdinalEncoder`. Unlike
         imbalanced-learn, a one-hot encoder is neither needed nor accepted.
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling; see
-        :class:`~sklearn_metric.over_sampling.SMOTE` (the same forms as
-        imbalanced-learn's).
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of rows, neighbours, steps and category ties.
     k_neighbors : int, default=5
@@ -128,6 +126,8 @@ class SMOTENC(BaseOverSampler):
     >>> set(np.unique(X_res[:, 1])) <= {0.0, 1.0, 2.0}
     True
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,

@@ -12,7 +12,13 @@ from sklearn.utils._param_validation import HasMethods
 from .._kernels._threads import parallel_section, threads_for_work
 from ..utils._sampling import rows_like_input
 from . import _kernels as _kc
-from ._base import BaseOverSampler, SyntheticPairs, check_n_neighbors, empty_synthetic
+from ._base import (
+    BaseOverSampler,
+    SyntheticPairs,
+    check_n_neighbors,
+    empty_synthetic,
+    shared_docs,
+)
 from ._categorical import category_votes, encode_categories, validate_categorical_X_y
 from ._neighbors import (
     NEIGHBORS_CONSTRAINT,
@@ -134,10 +140,7 @@ class SMOTEN(BaseOverSampler):
         Encoder mapping each column to one column of integer codes and back,
         with ``fit_transform`` and ``inverse_transform``. ``None`` uses
         :class:`~sklearn.preprocessing.OrdinalEncoder`.
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling; see
-        :class:`~sklearn_metric.over_sampling.SMOTE` (the same forms as
-        imbalanced-learn's).
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of rows.
     k_neighbors : int, default=5
@@ -187,6 +190,8 @@ class SMOTEN(BaseOverSampler):
     >>> sorted(set(X_res[:, 0]))
     ['A', 'B', 'C']
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,

@@ -15,6 +15,7 @@ from ._base import (
     check_n_neighbors,
     draw_neighbors,
     empty_synthetic,
+    shared_docs,
 )
 from ._danger import danger_mask
 from ._neighbors import (
@@ -45,16 +46,7 @@ class SVMSMOTE(BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default="auto"
-        How many samples each class should have after resampling:
-
-        - float in (0, 1], binary targets only: the ratio of minority to
-          majority samples after resampling;
-        - ``"minority"``: only the minority class, up to the majority's count;
-        - ``"not majority"`` (same as ``"auto"``), ``"not minority"``,
-          ``"all"``: those classes, up to the majority's count;
-        - dict ``{class: wanted count}``, each at least the class's count;
-        - callable ``y -> dict`` of the same form.
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the default SVM, the split between interpolation and
         extrapolation, and the choice of rows, neighbours and steps.
@@ -118,6 +110,8 @@ class SVMSMOTE(BaseOverSampler):
     >>> sorted(Counter(y_res.tolist()).items())
     [(0, 269), (1, 269)]
     """
+
+    __doc__ = shared_docs(__doc__)
 
     _parameter_constraints = {
         **BaseOverSampler._parameter_constraints,
