@@ -556,6 +556,7 @@ def legacy_fit_case(
     n_neighbors=3,
     notes="",
     scoring="knn",
+    fit_target="y_train",
 ):
     """Build a case comparing fit times against an estimator of the legacy venv.
 
@@ -584,6 +585,10 @@ def legacy_fit_case(
     scoring : {"knn", "predict"}, default="knn"
         ``"predict"`` scores both sides by the accuracy of their own
         ``predict`` on the test split instead (pair classifiers).
+    fit_target : str or None, default="y_train"
+        The key of ``data`` passed to ``fit`` after ``X_train`` (for example
+        ``"chunks"`` for RCA), or None for ``fit(X_train)`` alone (triplet
+        and quadruplet learners, whose tuples are the training input).
 
     Returns
     -------
@@ -594,7 +599,9 @@ def legacy_fit_case(
     from .legacy_runner import knn_accuracy, n_iter_of, predict_accuracy
 
     def fit_ours():
-        return clone(ours).fit(data["X_train"], data["y_train"])
+        if fit_target is None:
+            return clone(ours).fit(data["X_train"])
+        return clone(ours).fit(data["X_train"], data[fit_target])
 
     def quality(report, fitted):
         split = (data["X_train"], data["y_train"], data["X_test"], data["y_test"])
@@ -617,6 +624,7 @@ def legacy_fit_case(
         "params": params,
         "n_neighbors": n_neighbors,
         "quality": scoring,
+        "fit_target": fit_target,
     }
     return Case(
         name,

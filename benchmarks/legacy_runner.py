@@ -35,6 +35,10 @@ quality : str, optional
     space, see :func:`knn_accuracy`; ``"predict"``: the accuracy of the
     estimator's own ``predict`` on the test split (for pair classifiers, whose
     ``X`` are pairs).
+fit_target : str or null, optional
+    What ``fit`` gets after ``X_train``: ``"y_train"`` (default), the name of
+    another array of the ``npz`` file (``"chunks"`` for RCA), or null for
+    ``fit(X_train)`` alone (triplet and quadruplet learners).
 
 Output
 ------
@@ -195,11 +199,24 @@ PAUSE = float(os.environ.get("SKLEARN_METRIC_BENCH_PAUSE", "0.2"))
 
 
 def _timed_fit(estimator_class, params, X, y):
+    """Time ``fit(X, y)``, or ``fit(X)`` when ``y`` is None."""
     estimator = estimator_class(**params)
+    arguments = (X,) if y is None else (X, y)
     time.sleep(PAUSE)
     start = time.perf_counter()
-    estimator.fit(X, y)
+    estimator.fit(*arguments)
     return time.perf_counter() - start, estimator
+
+
+def fit_target(spec, y_train):
+    """The second argument of ``fit`` that ``spec`` names (None: none)."""
+    name = spec.get("fit_target", "y_train")
+    if name is None:
+        return None
+    if name == "y_train":
+        return y_train
+    with np.load(spec["data"]["npz"]) as arrays:
+        return arrays[name]
 
 
 def n_iter_of(estimator):
@@ -227,9 +244,10 @@ def run(spec):
     estimator_class = getattr(importlib.import_module(spec["module"]), spec["class"])
     params = spec.get("params", {})
     X_train, y_train, X_test, y_test = load_data(spec["data"])
-    cold_time, estimator = _timed_fit(estimator_class, params, X_train, y_train)
+    target = fit_target(spec, y_train)
+    cold_time, estimator = _timed_fit(estimator_class, params, X_train, target)
     times = [
-        _timed_fit(estimator_class, params, X_train, y_train)[0]
+        _timed_fit(estimator_class, params, X_train, target)[0]
         for _ in range(spec.get("repeats", 3))
     ]
     if spec.get("quality", "knn") == "predict":

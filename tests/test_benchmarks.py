@@ -362,3 +362,67 @@ def test_mmc_objective_ratio_and_table_without_the_legacy_venv():
     assert "metric_learn" not in row
     header, data = parse_table(mmc_objective.markdown([row]))
     assert header[:2] == ["dataset", "split"] and data[0][4] == "-"
+
+
+@pytest.mark.parametrize("kind", ["quadruplets", "chunks"])
+def test_legacy_runner_fit_target(monkeypatch, kind):
+    from benchmarks.suites import metric_learning as suite
+    from sklearn_metric.metric_learning import LSML, RCA
+
+    # Our own learners stand in for metric-learn's, in the current
+    # interpreter: both sides then fit the same thing, the same way.
+    monkeypatch.setattr(_harness, "legacy_python", lambda: Path(sys.executable))
+    data = suite.digits_protocol(quick=True)
+    _, quadruplets, chunks = suite.digit_tuples(data, n_tuples=60)
+    if kind == "quadruplets":
+        case = _harness.legacy_fit_case(
+            "lsml",
+            "LSML (runner)",
+            module="sklearn_metric.metric_learning",
+            class_name="LSML",
+            params={"random_state": 0},
+            ours=LSML(random_state=0),
+            data=quadruplets,
+            scoring="predict",
+            fit_target=None,
+        )
+    else:
+        case = _harness.legacy_fit_case(
+            "rca",
+            "RCA (runner)",
+            module="sklearn_metric.metric_learning",
+            class_name="RCA",
+            params={},
+            ours=RCA(),
+            data=chunks,
+            fit_target="chunks",
+        )
+    row = _harness.run_case(case, repeats=1)
+    assert row.status == "ok", row.notes
+    assert f"anchor {row.quality.name} {row.quality.value:.4f}" in "; ".join(row.notes)
+
+
+def test_digit_tuples_are_true_by_the_labels():
+    from benchmarks.suites import metric_learning as suite
+
+    data = suite.digits_protocol(quick=True)
+    triplets, quadruplets, chunks = suite.digit_tuples(data, n_tuples=50)
+
+    def labels_of(points, split):
+        # Each point is a row of the split: recover its label by lookup.
+        rows = {
+            row.tobytes(): label
+            for row, label in zip(data[f"X_{split}"], data[f"y_{split}"])
+        }
+        return np.array([[rows[p.tobytes()] for p in tup] for tup in points])
+
+    for split in ("train", "test"):
+        t = labels_of(triplets[f"X_{split}"], split)
+        assert np.all(t[:, 0] == t[:, 1]) and np.all(t[:, 0] != t[:, 2])
+        q = labels_of(quadruplets[f"X_{split}"], split)
+        assert np.all(q[:, 0] == q[:, 1]) and np.all(q[:, 2] != q[:, 3])
+        assert np.all(triplets[f"y_{split}"] == 1)
+    members = chunks["chunks"]
+    for chunk in np.unique(members[members >= 0]):
+        assert len(set(data["y_train"][members == chunk])) == 1
+    assert np.unique(members[members >= 0]).shape[0] == 100

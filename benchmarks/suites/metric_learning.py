@@ -13,7 +13,9 @@ The weakly supervised pair learners (ITML, SDML, MMC) get rows of their own:
 2000 similar and 2000 dissimilar pairs drawn from the labels of the training
 split, as many from the test split, and the accuracy of each learner's own
 ``predict`` (its threshold calibrated on the training pairs) on the held-out
-pairs.
+pairs. So do SCML on 2000 triplets and LSML on 2000 quadruplets (as points;
+quality: the share of held-out tuples predicted true), and RCA on 100
+chunklets of two training points (quality: 3-NN accuracy).
 
 MLKR gets a second row. Its L-BFGS run stops when an iteration barely lowers
 the objective, and where that happens depends on rounding: on the protocol
@@ -169,6 +171,55 @@ def digit_pairs(data, n_pairs=N_PAIRS, seed=0):
     return out
 
 
+def digit_tuples(data, n_tuples=N_PAIRS, seed=0):
+    """Triplets, quadruplets and chunklets drawn from the protocol's splits.
+
+    Parameters
+    ----------
+    data : dict
+        The output of :func:`digits_protocol`.
+    n_tuples : int, default=N_PAIRS
+        Tuples per split.
+    seed : int, default=0
+        Seed of the draws.
+
+    Returns
+    -------
+    triplets, quadruplets : dict of str to ndarray
+        ``X_train`` and ``X_test`` of shape (n_tuples, 3 or 4, n_features),
+        each tuple true (``d(a, b) < d(a, c)``, resp. ``d(a, b) < d(c, d)``,
+        when the classes are right), and ``y_train``, ``y_test`` all +1, the
+        label that a tuple learner's ``predict`` should give.
+    chunks : dict of str to ndarray
+        The protocol's split plus ``chunks``, 100 chunklets of 2 training
+        points of one class each (-1: in no chunklet), RCA's input.
+    """
+    import numpy as np
+
+    from sklearn_metric.metric_learning.constraints import Constraints
+
+    rng = np.random.RandomState(seed)
+    triplets, quadruplets = {}, {}
+    for split in ("train", "test"):
+        X, y = data[f"X_{split}"], data[f"y_{split}"]
+        a, b, c, d = Constraints(y).positive_negative_pairs(n_tuples, random_state=rng)
+        # The third point of a triplet: any point of another class than a.
+        other = np.array([rng.choice(np.flatnonzero(y != y[i])) for i in a])
+        triplets[f"X_{split}"] = np.ascontiguousarray(
+            np.stack((X[a], X[b], X[other]), axis=1)
+        )
+        quadruplets[f"X_{split}"] = np.ascontiguousarray(
+            np.stack((X[a], X[b], X[c], X[d]), axis=1)
+        )
+        triplets[f"y_{split}"] = np.ones(a.shape[0])
+        quadruplets[f"y_{split}"] = np.ones(a.shape[0])
+    chunks = dict(data)
+    chunks["chunks"] = Constraints(data["y_train"]).chunks(
+        n_chunks=100, chunk_size=2, random_state=seed
+    )
+    return triplets, quadruplets, chunks
+
+
 def _mlkr_to_anchor_objective(data, report):
     """Our MLKR, stopped once it is as good as the anchor's final map."""
     import numpy as np
@@ -245,6 +296,34 @@ def cases(quick):
                 data=pairs,
                 scoring="predict",
             )
+        triplets, quadruplets, chunks = digit_tuples(data)
+        for name, tuples, kind in (
+            ("SCML", triplets, "triplets"),
+            ("LSML", quadruplets, "quadruplets"),
+        ):
+            params = {"random_state": 0}
+            yield legacy_fit_case(
+                f"{name} on {N_PAIRS} digit {kind}",
+                f"metric-learn {name}",
+                module="metric_learn",
+                class_name=name,
+                params=params,
+                ours=getattr(ml, name)(**params),
+                data=tuples,
+                scoring="predict",
+                fit_target=None,
+                notes=f"quality: share of held-out {kind} predicted true",
+            )
+        yield legacy_fit_case(
+            "RCA on 100 digit chunklets of 2",
+            "metric-learn RCA",
+            module="metric_learn",
+            class_name="RCA",
+            params={},
+            ours=ml.RCA(),
+            data=chunks,
+            fit_target="chunks",
+        )
     for name, params, anchor_class, anchor_params in LEARNERS:
         if quick and name not in QUICK_LEARNERS:
             continue
