@@ -393,7 +393,8 @@ def markdown(rows):
     for row in rows:
         theirs = _fmt(row["metric_learn"])
         if row["metric_learn_error"]:
-            theirs += " crash: " + row["metric_learn_error"]
+            error = " ".join(row["metric_learn_error"].split())
+            theirs += " crash: " + error.replace("|", "/")
         flag = " (method-limited)" if row["learner"] in METHOD_LIMITED else ""
         lines.append(
             f"| {row['dataset']} | {row['learner']} | {_fmt(row['ours'])} | "
