@@ -426,3 +426,19 @@ def test_digit_tuples_are_true_by_the_labels():
     for chunk in np.unique(members[members >= 0]):
         assert len(set(data["y_train"][members == chunk])) == 1
     assert np.unique(members[members >= 0]).shape[0] == 100
+
+
+def test_mlkr_to_anchor_objective_stops_at_the_anchor_objective():
+    # Regression: the row called the shared NCA/MLKR kernel without class
+    # codes and failed to compile, so the benchmark row read "failed".
+    from benchmarks.suites import metric_learning as suite
+
+    data = suite.digits_protocol(quick=True)
+    n_features = data["X_train"].shape[1]
+    report = {"components": np.eye(n_features).tolist()}
+    fit = suite._mlkr_to_anchor_objective(data, report)
+    fitted = fit()
+    # The identity is MLKR's starting point: reaching its objective takes
+    # the fewest iterations allowed, and the recorded objective is its own.
+    assert fitted.n_iter_ == 1
+    assert report["anchor_objective"] == pytest.approx(fitted.objective_[0])

@@ -233,10 +233,11 @@ def _mlkr_to_anchor_objective(data, report):
 
     X, y = data["X_train"], data["y_train"]
     targets = np.asarray(y, dtype=np.float64)
+    # The kernel is shared with NCA and takes class codes too (unused here).
     anchor_objective, _, _ = softmax_loss_grad(
-        np.ascontiguousarray(X),
-        np.asarray(report["components"]),
-        None,
+        np.ascontiguousarray(X, dtype=np.float64),
+        np.asarray(report["components"], dtype=np.float64),
+        np.zeros(X.shape[0], dtype=np.int64),
         targets,
         MLKR_OBJECTIVE,
     )

@@ -451,7 +451,7 @@ def test_lda_basis_has_no_repeated_direction_when_classes_are_small():
 def test_supervised_default_step_holds_on_many_classes():
     # Regression: with metric-learn's gamma=5e-3 the first dual-averaging
     # steps overshot on many-class data, and 3-NN after SCML_Supervised fell
-    # far below the Euclidean distance (0.49 against 0.63 on this split; 0.65
+    # far below the Euclidean distance (0.50 against 0.63 on this split; 0.63
     # with gamma=0.05). The Euclidean 3-NN accuracy is the reference.
     X, y = make_classification(
         n_samples=990,
