@@ -21,6 +21,8 @@ from ._util import components_from_metric, project_psd
 
 # Attempts of the graphical lasso, each with the eigenvalue floor raised tenfold.
 _N_ATTEMPTS = 4
+# Tolerance of the graphical lasso's inner coordinate descent.
+_ENET_TOL = 1e-6
 
 
 class SDML(MahalanobisMixin, PairsClassifierMixin, BaseEstimator):
@@ -275,9 +277,14 @@ def _fit_sdml(estimator, X, indices, is_similar):
                 # A non-converged lasso still gives a usable positive definite
                 # estimate; its own warning names a parameter SDML lacks.
                 warnings.simplefilter("ignore", ConvergenceWarning)
+                # The inner lasso's default tolerance (1e-4) leaves the dual
+                # gap just above the outer tol on well-conditioned matrices
+                # (1.05e-4 on digits), and the solver then runs its 100
+                # iterations for nothing; 1e-6 converges in two.
                 _, metric = graphical_lasso(
                     regularised,
                     alpha=estimator.sparsity_param,
+                    enet_tol=_ENET_TOL,
                     verbose=bool(estimator.verbose),
                 )
             if np.all(np.isfinite(metric)):
