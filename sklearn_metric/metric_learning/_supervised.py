@@ -60,14 +60,26 @@ def param_docs(estimator_class):
     """
     section = estimator_class.__doc__.split("Parameters\n    ----------\n", 1)[1]
     section = re.split(r"\n\n    \w[^\n]*\n    ---", section, maxsplit=1)[0]
+    return {
+        name: "\n".join([lines[0].strip(), *lines[1:]]).rstrip()
+        for name, lines in _entry_lines(section).items()
+    }
+
+
+def _entry_lines(section):
+    """The lines of each parameter entry of a Parameters section, by name.
+
+    An entry starts at a line indented by four spaces (``name : type``) and
+    runs to the next one.
+    """
     entries, name = {}, None
     for line in section.splitlines():
         if line.startswith("    ") and not line.startswith("     "):
             name = line.strip().split(" : ", 1)[0]
-            entries[name] = [line.strip()]
+            entries[name] = [line]
         elif name is not None:
             entries[name].append(line)
-    return {key: "\n".join(lines).rstrip() for key, lines in entries.items()}
+    return entries
 
 
 def supervised_doc(template, learner_class, front_end=None):
@@ -120,14 +132,8 @@ def _split_entries(text):
     line, the end of a numpydoc section.
     """
     section, blank, rest = text.partition("\n\n")
-    entries, name = {}, None
-    for line in section.splitlines():
-        if line.startswith("    ") and not line.startswith("     "):
-            name = line.strip().split(" : ", 1)[0]
-            entries[name] = [line]
-        elif name is not None:
-            entries[name].append(line)
-    return {key: "\n".join(value) for key, value in entries.items()}, blank + rest
+    entries = _entry_lines(section)
+    return {name: "\n".join(lines) for name, lines in entries.items()}, blank + rest
 
 
 #: ``_parameter_constraints`` entry of ``n_constraints``.
