@@ -23,6 +23,7 @@ from sklearn_metric.metric_learning._lmnn import (
 )
 
 from ._oracles import embedded_gradient_numpy, pair_weights_numpy
+from ._protocol import protocol_split
 
 
 def _brute_objective(X, y, components, n_neighbors, regularization):
@@ -452,25 +453,6 @@ def test_fit_with_the_streamed_objective(wine, monkeypatch):
         assert knn.score(model.transform(X), y) > 0.97
 
 
-def _few_rows_split(seed):
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(
-        n_samples=160,
-        n_features=20,
-        n_informative=6,
-        n_redundant=0,
-        n_classes=8,
-        n_clusters_per_class=1,
-        class_sep=1.5,
-        random_state=2,
-    )
-    X_train, _, y_train, _ = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed
-    )
-    return StandardScaler().fit_transform(X_train), y_train
-
-
 @pytest.mark.parametrize("seed", [0, 1])
 def test_tight_lbfgs_ends_below_gradient_descent(seed):
     # The evidence behind the user guide's reading of LMNN on small sets:
@@ -478,7 +460,7 @@ def test_tight_lbfgs_ends_below_gradient_descent(seed):
     # metric-learn's gradient descent (solver="gd", which reproduces
     # metric-learn's accuracies) reaches on this 8-class set of 14 rows per
     # class, so a lower 3-NN accuracy there is not a solver stopping early.
-    X, y = _few_rows_split(seed)
+    X, y = protocol_split("few_rows", seed)[:2]
     lbfgs = LMNN(convergence_tol=1e-5, random_state=seed).fit(X, y)
     gd = LMNN(solver="gd", random_state=seed).fit(X, y)
     assert lbfgs.objective_[-1] <= gd.objective_[-1]

@@ -9,9 +9,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import eigh
 from sklearn.base import clone, is_classifier
 from sklearn.covariance import ledoit_wolf_shrinkage as sk_ledoit_wolf_shrinkage
-from sklearn.datasets import load_iris, load_wine, make_classification
+from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -37,6 +37,8 @@ from sklearn_metric.metric_learning._scml import (
     _triplet_diff_basis,
     ledoit_wolf_shrinkage,
 )
+
+from ._protocol import knn3_accuracy, protocol_split
 
 
 def _wine():
@@ -453,27 +455,10 @@ def test_supervised_default_step_holds_on_many_classes():
     # steps overshot on many-class data, and 3-NN after SCML_Supervised fell
     # far below the Euclidean distance (0.50 against 0.63 on this split; 0.63
     # with gamma=0.05). The Euclidean 3-NN accuracy is the reference.
-    X, y = make_classification(
-        n_samples=990,
-        n_features=10,
-        n_informative=8,
-        n_redundant=0,
-        n_classes=11,
-        n_clusters_per_class=1,
-        random_state=0,
-    )
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    knn = KNeighborsClassifier(3)
-    euclidean = knn.fit(X_train, y_train).score(X_test, y_test)
-    scml = SCML_Supervised(random_state=0).fit(X_train, y_train)
-    learned = knn.fit(scml.transform(X_train), y_train).score(
-        scml.transform(X_test), y_test
-    )
-    assert learned >= euclidean - 0.02
+    split = protocol_split("vowel_like")
+    scml = SCML_Supervised(random_state=0).fit(split[0], split[1])
+    learned = knn3_accuracy(*split, transform=scml.transform)
+    assert learned >= knn3_accuracy(*split) - 0.02
 
 
 def test_lda_basis_keeps_the_within_class_variances():
@@ -484,21 +469,6 @@ def test_lda_basis_keeps_the_within_class_variances():
     # SCML_Supervised scored 0.333 on this split (metric-learn's plain LDA
     # 0.352 on average); shrinking only the correlations gives 0.426. The
     # reference is the Euclidean 3-NN accuracy, 0.148 here.
-    X, y = make_classification(
-        n_samples=360,
-        n_features=90,
-        n_informative=10,
-        n_redundant=0,
-        n_classes=15,
-        n_clusters_per_class=1,
-        class_sep=1.5,
-        random_state=1,
-    )
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    scml = SCML_Supervised(random_state=0).fit(X_train, y_train)
-    knn = KNeighborsClassifier(3).fit(scml.transform(X_train), y_train)
-    assert knn.score(scml.transform(X_test), y_test) >= 0.38
+    split = protocol_split("libras_like")
+    scml = SCML_Supervised(random_state=0).fit(split[0], split[1])
+    assert knn3_accuracy(*split, transform=scml.transform) >= 0.38
