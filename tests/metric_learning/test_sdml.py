@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_metric.metric_learning import SDML, SDML_Supervised
+from sklearn_metric.metric_learning._sdml import _default_balance
 
 from ._protocol import knn3_accuracy, protocol_split
 from .test_itml import _digit_pairs
@@ -75,15 +76,45 @@ def test_clone_pickle_cross_val_on_pairs():
     GridSearchCV(sdml, {"balance_param": [0.1, 0.5]}, cv=3).fit(train, ytrain)
 
 
-def test_default_balance_is_the_mean_pair_scatter():
+def _wine_pairs(n_pairs=80):
     X, y = load_wine(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    default = SDML_Supervised(n_constraints=50, random_state=0).fit(X, y)
-    # 50 similar and 50 dissimilar pairs: None means 1 / 100.
-    explicit = SDML_Supervised(
-        balance_param=0.01, n_constraints=50, random_state=0
-    ).fit(X, y)
-    assert_allclose(default.components_, explicit.components_)
+    rng = np.random.RandomState(0)
+    first, second = rng.randint(len(X), size=(2, n_pairs))
+    labels = np.where(y[first] == y[second], 1, -1)
+    return X, first, second, labels
+
+
+def test_pairs_default_balance_is_the_mean_pair_scatter():
+    X, first, second, labels = _wine_pairs()
+    pairs = np.stack((X[first], X[second]), axis=1)
+    default = SDML().fit(pairs, labels)
+    explicit = SDML(balance_param=1.0 / 80).fit(pairs, labels)
+    assert_allclose(
+        default.get_mahalanobis_matrix(),
+        explicit.get_mahalanobis_matrix(),
+        rtol=1e-9,
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("prior", ["identity", "spd"])
+def test_supervised_default_balance_keeps_the_matrix_positive_definite(prior):
+    X, first, second, labels = _wine_pairs()
+    differences = X[first] - X[second]
+    K = (differences * labels[:, None]).T @ differences
+    M0 = np.eye(13)
+    if prior == "spd":
+        A = np.random.RandomState(1).randn(13, 13)
+        M0 = A @ A.T / 13 + np.eye(13)
+    w, V = np.linalg.eigh(M0)
+    eta = _default_balance(K, w, V, 80)
+    # C = M0^{-1} + eta K, seen from M0: its smallest eigenvalue is 1/2.
+    root = (V * np.sqrt(w)) @ V.T
+    C = np.linalg.inv(M0) + eta * K
+    assert np.linalg.eigvalsh(root @ C @ root)[0] == pytest.approx(0.5)
+    # No dissimilar pair, K >= 0: nothing to bound, the mean is used.
+    assert _default_balance(K @ K.T, w, V, 80) == 1.0 / 80
 
 
 def test_default_holds_euclidean_on_many_classes():
