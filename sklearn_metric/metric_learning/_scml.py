@@ -711,8 +711,8 @@ def _shrunk_within(centred):
     together: informative features, whose within-class variance is small,
     are inflated towards the noise ones. Over five splits, SCML_Supervised
     on a 15-class, 90-feature set with 80 noise features scored 0.372 with
-    plain LDA, 0.304 shrunk towards ``mu I`` and 0.422 with the correlations
-    shrunk; on movement_libras 0.744, 0.785 and 0.796.
+    plain LDA, 0.304 shrunk towards ``mu I`` and 0.400 with the correlations
+    shrunk; on movement_libras 0.744, 0.785 and 0.774.
 
     Parameters
     ----------

@@ -466,8 +466,8 @@ def test_lda_basis_keeps_the_within_class_variances():
     # mu I, which also pulls the variances together and inflates those of
     # the informative features towards the noise ones. On 15 classes of 17
     # training rows in 90 features, 80 of them noise, 3-NN after
-    # SCML_Supervised scored 0.333 on this split (metric-learn's plain LDA
-    # 0.352 on average); shrinking only the correlations gives 0.426. The
+    # SCML_Supervised scored 0.333 on this split (metric-learn 0.356 on
+    # average over five); shrinking only the correlations gives 0.426. The
     # reference is the Euclidean 3-NN accuracy, 0.148 here.
     split = protocol_split("libras_like")
     scml = SCML_Supervised(random_state=0).fit(split[0], split[1])
