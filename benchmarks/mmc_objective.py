@@ -4,9 +4,10 @@ MMC (Xing et al.) maximises ``sum_D d_M(x, x')`` subject to
 ``sum_S d_M(x, x')**2 <= 1``; at the optimum the constraint is active, so the
 objective of any ``M`` is the scale-free ratio
 ``sum_D d_M / sqrt(sum_S d_M**2)``, higher being better. This script draws
-the pairs of ``MMC_Supervised``'s default (``20 * n_classes**2`` similar and
-as many dissimilar, by :class:`~sklearn_metric.metric_learning.Constraints`)
-from the ``robustness`` protocol's training split, fits both libraries'
+as many pairs as ``MMC_Supervised`` does by default (``20 * n_classes**2``
+similar ones, or all of them when there are fewer, and as many dissimilar,
+by :class:`~sklearn_metric.metric_learning.Constraints`) from the
+``robustness`` protocol's training split, fits both libraries'
 weakly supervised ``MMC`` on exactly those index pairs, and prints, per
 dataset and split, the ratio reached by each (and by the identity, the
 starting point), the rank of ``M`` and the 3-NN test accuracy in the learned
@@ -62,7 +63,10 @@ def effective_rank(components):
 
 
 def draw_pairs(y, seed):
-    """``MMC_Supervised``'s default pairs: index pairs and labels in {+1, -1}."""
+    """As many pairs as ``MMC_Supervised`` draws, as many of each kind.
+
+    Returns index pairs and labels in {+1, -1}.
+    """
     from sklearn_metric.metric_learning import Constraints
 
     n_classes = np.unique(y).shape[0]

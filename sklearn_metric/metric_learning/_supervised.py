@@ -82,47 +82,41 @@ def _entry_lines(section):
     return entries
 
 
-def supervised_doc(template, learner_class, front_end=None):
+def supervised_doc(template, learner_class, front_end):
     """Fill a front-end's docstring with its twin's parameter entries.
 
     Parameters
     ----------
     template : str
-        The docstring. A line ``{name}``, indented as a parameter entry, is
-        replaced by the entry of parameter ``name``. A line ``{parameters}``
-        is replaced by the entries of all of ``front_end``'s ``__init__``
-        parameters, in signature order: an entry written out in the
-        template's Parameters section (after ``{parameters}``) is used for
-        its name, the twin's or the shared one otherwise. Other braces are
-        left alone.
+        The docstring. Its line ``{parameters}``, indented as a parameter
+        entry, is replaced by the entries of all of ``front_end``'s
+        ``__init__`` parameters, in signature order: an entry written out in
+        the template's Parameters section (after ``{parameters}``) is used
+        for its name, the twin's or the shared one otherwise. A docstring
+        without that line is returned unchanged.
     learner_class : type
         The weakly supervised twin whose entries are used; ``n_constraints``
         and ``preprocessor`` get the front-ends' shared entries.
-    front_end : type, default=None
-        The class being documented; needed for ``{parameters}``.
+    front_end : type
+        The class being documented.
 
     Returns
     -------
     doc : str
     """
+    marker = "    {parameters}\n"
+    if marker not in template:
+        return template
     entries = {
         **param_docs(learner_class),
         "n_constraints": N_CONSTRAINTS_DOC,
         "preprocessor": PREPROCESSOR_DOC,
     }
-    marker = "    {parameters}\n"
-    if marker in template:
-        head, rest = template.split(marker, 1)
-        written, tail = _split_entries(rest)
-        names = list(inspect.signature(front_end.__init__).parameters)[1:]
-        lines = [written.get(name) or "    " + entries[name] for name in names]
-        template = head + "\n".join(lines) + tail
-    return re.sub(
-        r"^    \{(\w+)\}$",
-        lambda match: "    " + entries[match.group(1)],
-        template,
-        flags=re.MULTILINE,
-    )
+    head, rest = template.split(marker, 1)
+    written, tail = _split_entries(rest)
+    names = list(inspect.signature(front_end.__init__).parameters)[1:]
+    lines = [written.get(name) or "    " + entries[name] for name in names]
+    return head + "\n".join(lines) + tail
 
 
 def _split_entries(text):
@@ -216,7 +210,7 @@ class SupervisedMixin:
         sets ``_constraint_kind`` to ``kind``; merges ``twin``'s
         ``_parameter_constraints`` under the class's own entries, adding
         ``n_constraints`` for pairs and quadruplets; and fills the class
-        docstring's ``{name}`` fields with ``twin``'s parameter entries
+        docstring's ``{parameters}`` line with ``twin``'s parameter entries
         (see :func:`supervised_doc`).
         """
         super().__init_subclass__(**kwargs)
