@@ -9,15 +9,16 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import eigh
 from sklearn.base import clone, is_classifier
 from sklearn.covariance import ledoit_wolf_shrinkage as sk_ledoit_wolf_shrinkage
-from sklearn.datasets import load_iris, load_wine
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_metric.metric_learning import (
     SCML,
+    Constraints,
     SCML_Supervised,
     generate_knntriplets,
 )
@@ -454,7 +455,8 @@ def test_supervised_default_step_holds_on_many_classes():
     # Regression: with metric-learn's gamma=5e-3 the first dual-averaging
     # steps overshot on many-class data, and 3-NN after SCML_Supervised fell
     # far below the Euclidean distance (0.50 against 0.63 on this split; 0.63
-    # with gamma=0.05). The Euclidean 3-NN accuracy is the reference.
+    # with gamma=0.05, 0.72 with the default 1.0). The Euclidean 3-NN
+    # accuracy is the reference.
     split = protocol_split("vowel_like")
     scml = SCML_Supervised(random_state=0).fit(split[0], split[1])
     learned = knn3_accuracy(*split, transform=scml.transform)
@@ -472,3 +474,26 @@ def test_lda_basis_keeps_the_within_class_variances():
     split = protocol_split("libras_like")
     scml = SCML_Supervised(random_state=0).fit(split[0], split[1])
     assert knn3_accuracy(*split, transform=scml.transform) >= 0.38
+
+
+def test_default_step_beats_the_zero_metric_on_triplets():
+    # Regression: with metric-learn's gamma=5e-3 the steps overshot, and no
+    # iterate of the 10,000 beat w = 0, whose objective is 1 (every slack is
+    # 1): the best found was about 2 on these triplets of breast_cancer. The
+    # objective is recomputed from the fitted bases and weights.
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, _, y_train, _ = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    X_train = StandardScaler().fit_transform(X_train)
+    triplets = Constraints(y_train).generate_knntriplets(X_train, 3, 10)
+    objectives = {}
+    for gamma in (5e-3, 1.0):
+        scml = SCML(gamma=gamma, preprocessor=X_train, random_state=0)
+        scml.fit(triplets)
+        objectives[gamma] = _np_objective(
+            X_train, triplets, scml.basis_, scml.weights_, scml.beta
+        )
+    assert objectives[5e-3] > 1.0
+    assert objectives[1.0] < 0.1
+    assert SCML().gamma == 1.0
