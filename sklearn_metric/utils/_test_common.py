@@ -26,6 +26,17 @@ PER_ESTIMATOR_CHECK_PARAMS = {
 
 # {estimator name: {check name: reason}} for checks an estimator fails by design.
 PER_ESTIMATOR_XFAIL_CHECKS = {
+    "GMLVQ": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "The weighted and the repeated fits minimise the same cost, but on "
+            "the check's random labels the cost is flat along most directions "
+            "of Omega, and the rounding of the sums in a different order sends "
+            "L-BFGS to another minimiser, which the check sees in transform. "
+            "On iris the two fits agree to 1e-14 "
+            "(tests/prototypes/test_lvq.py::"
+            "test_integer_sample_weight_equals_repetition)."
+        ),
+    },
     "RCA": {
         "check_fit_score_takes_y": (
             "RCA.fit(X, chunks) takes chunklet ids, not class labels, and keeps "

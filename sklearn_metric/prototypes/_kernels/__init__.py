@@ -1,0 +1,1 @@
+"""Numba kernels of the prototype classifiers, one module per model family."""
