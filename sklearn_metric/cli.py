@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from . import __version__
 from .distances import METRICS
 from .neighbors import KNeighborsClassifier
+from .prototypes import GMLVQ
 
 BUILTIN_DATASETS = {
     "wine": datasets.load_wine,
@@ -95,7 +96,8 @@ def build_models(n_neighbors, metrics):
     Returns
     -------
     models : dict of str to estimator
-        Model name to unfitted pipeline.
+        Model name to unfitted pipeline: kNN under each metric, GMLVQ, and
+        scikit-learn's kNN as the reference.
     """
     models = {
         f"kNN ({metric})": make_pipeline(
@@ -103,6 +105,9 @@ def build_models(n_neighbors, metrics):
         )
         for metric in metrics
     }
+    # A learned metric with prototypes: one per class, and the relevance
+    # matrix of the features.
+    models["GMLVQ"] = make_pipeline(StandardScaler(), GMLVQ(random_state=0))
     # The reference point: scikit-learn's own kNN on the same folds.
     models["scikit-learn kNN (euclidean)"] = make_pipeline(
         StandardScaler(), SklearnKNeighborsClassifier(n_neighbors)
