@@ -1,6 +1,7 @@
 """Shared machinery of the GLVQ family: parameters, initialisation, solvers."""
 
 import time
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,8 +12,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
-from threadpoolctl import threadpool_limits
 
+from .._kernels._threads import single_threaded_blas
 from ._base import PrototypeClassifierMixin, check_class_targets, class_min_distances
 from ._kernels._lvq import IDENTITY, SIGMOID, SWISH, glvq_terms
 
@@ -128,9 +129,8 @@ class _BaseLVQ(PrototypeClassifierMixin, BaseEstimator):
         # threads cost more than they bring (ten times the time of one
         # thread on digits when the other core is busy).
         work = Z.shape[0] * Z.shape[1] * max(Z.shape[1], prototypes.shape[0])
-        with threadpool_limits(
-            limits=1 if work < _BLAS_THREADS_FROM else None, user_api="blas"
-        ):
+        blas = single_threaded_blas() if work < _BLAS_THREADS_FROM else nullcontext()
+        with blas:
             if self.solver == "lbfgs":
                 theta, self.n_iter_ = self._fit_lbfgs(theta, Z, y_enc, sample_weight)
             else:
