@@ -2,8 +2,11 @@
 
 from ._calibrated import CalibratedPrototypeClassifier
 from ._cbc import CBCClassifier
+from ._equiangular import EquiangularBasisClassifier, equiangular_basis
 from ._glvq import GLVQ, GMLVQ, GRLVQ, LGMLVQ
+from ._nearest_prototype import NearestPrototypeClassifier
 from ._rslvq import RSLVQ
+from ._soft_nn import SoftNearestNeighborClassifier
 from ._support_trivial import SupportTrivialPrototypeClassifier
 
 __all__ = [
@@ -14,5 +17,9 @@ __all__ = [
     "RSLVQ",
     "CalibratedPrototypeClassifier",
     "CBCClassifier",
+    "EquiangularBasisClassifier",
+    "NearestPrototypeClassifier",
+    "SoftNearestNeighborClassifier",
     "SupportTrivialPrototypeClassifier",
+    "equiangular_basis",
 ]

@@ -16,13 +16,14 @@ from sklearn_metric.metric_learning import Covariance
 from sklearn_metric.prototypes._calibrated import CalibratedPrototypeClassifier
 
 
+# The default configuration is checked through the registry
+# (tests/test_common.py); these are the other branches.
 @parametrize_with_checks(
     [
-        CalibratedPrototypeClassifier(),
         CalibratedPrototypeClassifier(metric="euclidean", shift_weight=0.5),
     ]
 )
-def test_sklearn_compatible(estimator, check):
+def test_sklearn_compatible_variants(estimator, check):
     check(estimator)
 
 

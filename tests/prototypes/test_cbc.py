@@ -31,8 +31,10 @@ def learner(iris):
     return NCA(max_iter=200).fit(*iris)
 
 
-@parametrize_with_checks([CBCClassifier(), CBCClassifier(reasoning="original")])
-def test_sklearn_compatible(estimator, check):
+# The default configuration is checked through the registry
+# (tests/test_common.py); these are the other branches.
+@parametrize_with_checks([CBCClassifier(reasoning="original")])
+def test_sklearn_compatible_variants(estimator, check):
     check(estimator)
 
 

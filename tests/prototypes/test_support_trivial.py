@@ -24,15 +24,16 @@ from sklearn_metric.prototypes._support_trivial import (
 )
 
 
+# The default configuration is checked through the registry
+# (tests/test_common.py); these are the other branches.
 @parametrize_with_checks(
     [
-        SupportTrivialPrototypeClassifier(n_prototypes_per_class=1),
         SupportTrivialPrototypeClassifier(
             n_prototypes_per_class=1, n_components=2, push=True
         ),
     ]
 )
-def test_sklearn_compatible(estimator, check):
+def test_sklearn_compatible_variants(estimator, check):
     check(estimator)
 
 
