@@ -15,12 +15,10 @@ from .._kernels._threads import (
     parallel_section,
     threads_for_work,
 )
+from ..utils._params import store_params
 from ._base import MahalanobisMixin, QuadrupletsClassifierMixin
 from ._kernels._lsml import lsml_loss_coefficients, quadruplet_laplacian_product
-from ._supervised import (
-    SupervisedMixin,
-    store_params,
-)
+from ._supervised import SupervisedMixin
 from ._util import components_from_metric, lbfgs_minimize
 
 # Below this many element operations a kernel call takes a few milliseconds on

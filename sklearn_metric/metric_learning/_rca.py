@@ -12,8 +12,9 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
+from ..utils._params import store_params
 from ._base import MahalanobisMixin
-from ._supervised import SupervisedMixin, store_params
+from ._supervised import SupervisedMixin
 from ._tuples import validate_points
 from ._util import check_n_components, span_basis, symmetric_power
 

@@ -15,13 +15,14 @@ from threadpoolctl import threadpool_limits
 
 from .._kernels._threads import parallel_section, threads_for_work
 from ..distances import knn_search
+from ..utils._params import store_params
 from ._base import MahalanobisMixin, TripletsClassifierMixin
 from ._kernels._scml import (
     centre_neighbourhoods,
     scml_dual_averaging,
     scml_hinge,
 )
-from ._supervised import SupervisedMixin, store_params
+from ._supervised import SupervisedMixin
 from ._util import components_from_metric
 
 # Ridge added to each local within-class scatter after its shrinkage,

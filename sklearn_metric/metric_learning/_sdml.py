@@ -11,12 +11,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..utils._params import store_params
 from ._base import MahalanobisMixin, PairsClassifierMixin
 from ._pairs import MATRIX_OPTIONS, pair_scatter, prior_matrix
-from ._supervised import (
-    SupervisedMixin,
-    store_params,
-)
+from ._supervised import SupervisedMixin
 from ._util import components_from_metric, project_psd
 
 # Attempts of the graphical lasso, each with the eigenvalue floor raised tenfold.

@@ -134,22 +134,6 @@ def _split_entries(text):
 N_CONSTRAINTS_CONSTRAINT = [Interval(Integral, 1, None, closed="left"), None]
 
 
-def store_params(estimator, params):
-    """Store ``__init__``'s arguments as attributes, unchanged.
-
-    Parameters
-    ----------
-    estimator : estimator instance
-        The estimator being constructed.
-    params : dict
-        ``locals()`` of its ``__init__``; ``self`` and ``__class__`` are
-        skipped.
-    """
-    for name, value in params.items():
-        if name not in ("self", "__class__"):
-            setattr(estimator, name, value)
-
-
 def partial_labels(y, estimator_name, min_classes=1):
     """Encode class labels, keeping negative integers as unknown.
 

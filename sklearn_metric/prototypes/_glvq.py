@@ -7,6 +7,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._params import store_params
 from ._lvq import (
     _BaseLVQ,
     _prototype_pull,
@@ -108,18 +109,7 @@ class _LVQInit(_BaseLVQ):
         random_state=None,
         verbose=0,
     ):
-        self.prototypes_per_class = prototypes_per_class
-        self.initial_prototypes = initial_prototypes
-        self.activation = activation
-        self.beta = beta
-        self.metric = metric
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
 
 @_lvq_doc
@@ -325,22 +315,7 @@ class GMLVQ(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _LVQInit):
         random_state=None,
         verbose=0,
     ):
-        super().__init__(
-            prototypes_per_class,
-            initial_prototypes=initial_prototypes,
-            activation=activation,
-            beta=beta,
-            metric=metric,
-            solver=solver,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            tol=tol,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.n_components = n_components
-        self.regularization = regularization
+        store_params(self, locals())
 
     def _n_rows(self, n_features):
         if self.n_components is None:
@@ -529,21 +504,7 @@ class LGMLVQ(_LVQInit):
         random_state=None,
         verbose=0,
     ):
-        super().__init__(
-            prototypes_per_class,
-            initial_prototypes=initial_prototypes,
-            activation=activation,
-            beta=beta,
-            metric=metric,
-            solver=solver,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            tol=tol,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.localization = localization
+        store_params(self, locals())
 
     def _matrix_of_prototype(self):
         if self.localization == "class":

@@ -6,6 +6,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.utils._param_validation import Interval
 
+from ..utils._params import store_params
 from ._glvq import _lvq_doc, _LVQInit
 from ._lvq import _BaseLVQ
 
@@ -84,21 +85,7 @@ class RSLVQ(_LVQInit):
         random_state=None,
         verbose=0,
     ):
-        super().__init__(
-            prototypes_per_class,
-            initial_prototypes=initial_prototypes,
-            activation=activation,
-            beta=beta,
-            metric=metric,
-            solver=solver,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            tol=tol,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.sigma = sigma
+        store_params(self, locals())
 
     def _log_terms(self, Z, prototypes):
         D = self._distances(Z, prototypes, None)
