@@ -11,11 +11,16 @@ it into ``decision_function``, ``predict`` and ``predict_proba``.
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 __all__ = [
     "PrototypeClassifierMixin",
     "check_class_targets",
+    "check_class_weights",
     "class_min_distances",
     "softmax",
 ]
@@ -57,6 +62,39 @@ def check_class_targets(estimator, y, *, min_per_class=1):
         )
     estimator.classes_ = classes
     return y_encoded.astype(np.intp, copy=False)
+
+
+def check_class_weights(estimator, sample_weight, X, y_encoded):
+    """Validate sample weights: non-negative, and every class weighs something.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The classifier being fitted, after :func:`check_class_targets`.
+    sample_weight : array-like of shape (n_samples,) or None
+        The weights given to ``fit``; ``None`` is weight 1 for every row.
+    X : ndarray of shape (n_samples, n_features)
+        The validated training rows.
+    y_encoded : ndarray of shape (n_samples,)
+        The labels as indices into ``estimator.classes_``.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,), dtype float64
+        The weights, unnormalised.
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    n_classes = estimator.classes_.shape[0]
+    class_weight = np.bincount(y_encoded, sample_weight, minlength=n_classes)
+    if np.any(class_weight <= 0):
+        empty = np.asarray(estimator.classes_[np.argmin(class_weight)]).item()
+        raise ValueError(
+            f"{type(estimator).__name__} needs a positive total sample_weight in "
+            f"every class; class {empty!r} has none."
+        )
+    return sample_weight
 
 
 def class_min_distances(distances, prototype_labels, n_classes):

@@ -15,14 +15,9 @@ from sklearn.utils.validation import (
 from .._metric import METRIC_CONSTRAINT
 from ..distances import pairwise_distances
 from ._base import PrototypeClassifierMixin, check_class_targets, softmax
+from ._util import unit_rows
 
 __all__ = ["CalibratedPrototypeClassifier"]
-
-
-def _unit_rows(A):
-    """Rows scaled to unit Euclidean norm; rows of zeros stay zero."""
-    norms = np.linalg.norm(A, axis=1, keepdims=True)
-    return A / np.where(norms > 0, norms, 1.0)
 
 
 class CalibratedPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator):
@@ -249,8 +244,9 @@ class CalibratedPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator):
         empty = ~known & (counts <= 0)
         if empty.any():
             raise ValueError(
-                f"The rows of the new class {labels[empty][0]!r} have a total "
-                "sample_weight of 0; a new class needs a positive weight."
+                f"{type(self).__name__} needs a positive total sample_weight in "
+                f"every new class; class {np.asarray(labels[empty][0]).item()!r} "
+                "has none."
             )
         classes = np.union1d(self.classes_, labels)
         old = np.searchsorted(classes, self.classes_)
@@ -361,8 +357,9 @@ class CalibratedPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator):
         totals = np.bincount(inverse, weights=weight, minlength=labels.shape[0])
         if labels.shape[0] > 1 and np.any(totals <= 0):
             raise ValueError(
-                f"The rows of class {labels[np.argmin(totals)]!r} have a total "
-                "sample_weight of 0; every class needs a positive weight."
+                f"{type(self).__name__} needs a positive total sample_weight in "
+                "every class; class "
+                f"{np.asarray(labels[np.argmin(totals)]).item()!r} has none."
             )
         y_encoded = check_class_targets(self, y)
         self._sums, self.class_counts_ = self._class_sums(
@@ -439,12 +436,12 @@ class CalibratedPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator):
         alpha = self.shift_weight
         if not self._is_cosine():
             return (1 - alpha) * new_means + alpha * (weights @ base_means)
-        base = _unit_rows(base_means)
-        delta = _unit_rows(weights @ base)
-        calibrated = (1 - alpha) * _unit_rows(new_means) + alpha * delta
+        base = unit_rows(base_means)[0]
+        delta = unit_rows(weights @ base)[0]
+        calibrated = (1 - alpha) * unit_rows(new_means)[0] + alpha * delta
         # Back to the length of the class mean; the cosine ignores lengths.
         lengths = np.linalg.norm(new_means, axis=1, keepdims=True)
-        return _unit_rows(calibrated) * lengths
+        return unit_rows(calibrated)[0] * lengths
 
     def _class_scores(self, X):
         distances = self._distances(X, self.prototypes_.astype(X.dtype, copy=False))

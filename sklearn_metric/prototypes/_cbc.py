@@ -1,25 +1,23 @@
 """Classification-by-components (CBC) with RBF detections, stable and original."""
 
 import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import logsumexp
 from scipy.special import softmax as _softmax
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._kernels import _distances as _kd
 from .._kernels._threads import single_threaded_blas
 from .._metric import METRIC_CONSTRAINT
 from ..distances import _resolve_metric, pairwise_distances
-from ._base import PrototypeClassifierMixin, check_class_targets
+from ._base import PrototypeClassifierMixin, check_class_targets, check_class_weights
 from ._kernels._cbc import coordinate_distance_gradient
+from ._util import distinct_rows_by_class, kmeans_by_class, minimize_until_plateau
 
 __all__ = ["CBCClassifier"]
 
@@ -28,18 +26,12 @@ __all__ = ["CBCClassifier"]
 AUTO_SIGMA_DETECTION = 0.1
 #: Rows used for the distance statistics of ``sigma="auto"`` at most.
 _SIGMA_SAMPLE = 1000
-#: Lloyd iterations of the component initialisation at most.
-_KMEANS_ITER = 100
 #: Floor of the agreement probabilities before their logarithm is taken.
 _TINY = np.finfo(np.float64).tiny
 #: Work (rows x concept pairs x components) per block of robustness_radius.
 _RADIUS_BLOCK = 2**22
 #: Distances below this times the coordinates' size count as zero in gradients.
 _COINCIDENT = 1e-10
-#: Iterations over which the objective must fall by ``tol`` for training to go on.
-PLATEAU_WINDOW = 10
-#: Most restarts of L-BFGS-B after it stalls before the plateau is reached.
-_MAX_RESTARTS = 5
 
 _METRIC_NAMES = {
     _kd.EUCLIDEAN: "euclidean",
@@ -53,60 +45,6 @@ _METRIC_NAMES = {
 # Distances that satisfy the triangle inequality, which the certified radius
 # rests on (a Mahalanobis learner resolves to the Euclidean code).
 _TRUE_METRICS = (_kd.EUCLIDEAN, _kd.MANHATTAN, _kd.CHEBYSHEV, _kd.MINKOWSKI)
-
-
-def minimize_until_plateau(loss_grad, x0, *, max_iter, tol, estimator_name, verbose):
-    """L-BFGS-B on a piecewise smooth objective, until it stops decreasing.
-
-    The margin, cluster and separation losses are maxima of smooth terms: their
-    gradient does not vanish at a minimum, and L-BFGS-B then creeps on in
-    ever smaller steps. Training stops once the objective has fallen by less
-    than ``tol`` times its value over the last ``PLATEAU_WINDOW`` iterations
-    (or is zero with a zero gradient). A stall of L-BFGS-B before that (its
-    relative-decrease test, met at a kink) restarts it from the current point
-    with its memory cleared, at most ``_MAX_RESTARTS`` times. Running out of
-    ``max_iter`` first warns.
-
-    Returns the solution, the iterations run and the objective after each.
-    """
-    trace = []
-    reached = [False]
-
-    def callback(intermediate_result):
-        trace.append(float(intermediate_result.fun))
-        if verbose:
-            print(
-                f"[{estimator_name}] iteration {len(trace):>4}: objective "
-                f"{trace[-1]:.6g}"
-            )
-        if len(trace) > PLATEAU_WINDOW:
-            decrease = trace[-PLATEAU_WINDOW - 1] - trace[-1]
-            if decrease <= tol * abs(trace[-1]):
-                reached[0] = True
-                raise StopIteration
-
-    x = np.asarray(x0, dtype=np.float64)
-    for _ in range(_MAX_RESTARTS + 1):
-        result = minimize(
-            loss_grad,
-            x,
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={"maxiter": max_iter - len(trace), "gtol": 0.0},
-        )
-        x = result.x
-        if reached[0] or len(trace) >= max_iter or result.nit == 0:
-            break
-    if len(trace) >= max_iter and not reached[0]:
-        warnings.warn(
-            f"{estimator_name} did not converge in max_iter={max_iter} iterations: "
-            f"the objective still fell by more than tol={tol} (relative) over the "
-            f"last {PLATEAU_WINDOW}; increase max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    return x, len(trace), trace
 
 
 def _reasoning_affine(theta, reasoning, n_components):
@@ -292,62 +230,6 @@ def _class_shares(n_components, capacity, class_weight):
         shares[label] += extra
         excess -= extra
     return shares
-
-
-def _weighted_kmeans(X, weights, n_clusters):
-    """Deterministic weighted k-means on distinct rows (maximin start, Lloyd)."""
-    mean = weights @ X / weights.sum()
-    chosen = [int(np.argmin(((X - mean) ** 2).sum(axis=1)))]
-    nearest = ((X - X[chosen[0]]) ** 2).sum(axis=1)
-    for _ in range(1, n_clusters):
-        chosen.append(int(np.argmax(nearest)))
-        nearest = np.minimum(nearest, ((X - X[chosen[-1]]) ** 2).sum(axis=1))
-    centres = X[chosen].copy()
-    assignment = None
-    for _ in range(_KMEANS_ITER):
-        squared = (
-            (X**2).sum(axis=1)[:, None]
-            - 2.0 * X @ centres.T
-            + (centres**2).sum(axis=1)[None, :]
-        )
-        new_assignment = np.argmin(squared, axis=1)
-        if assignment is not None and np.array_equal(new_assignment, assignment):
-            break
-        assignment = new_assignment
-        for cluster in range(n_clusters):
-            members = assignment == cluster
-            total = weights[members].sum()
-            if total > 0:
-                centres[cluster] = weights[members] @ X[members] / total
-    return centres
-
-
-def distinct_rows_by_class(X, y, weights, n_classes):
-    """The distinct rows of positive weight of each class, with summed weights.
-
-    Merging duplicates (and dropping rows of weight zero) makes repeating a
-    row and raising its weight start a model at the same place.
-    """
-    distinct = []
-    for label in range(n_classes):
-        rows = (y == label) & (weights > 0)
-        if not rows.any():
-            distinct.append((np.empty((0, X.shape[1])), np.empty(0)))
-            continue
-        unique, inverse = np.unique(X[rows], axis=0, return_inverse=True)
-        distinct.append((unique, np.bincount(inverse.ravel(), weights=weights[rows])))
-    return distinct
-
-
-def kmeans_by_class(distinct, shares):
-    """Weighted k-means centres of each class, ``shares[c]`` for class ``c``."""
-    return np.vstack(
-        [
-            _weighted_kmeans(rows, summed, share)
-            for (rows, summed), share in zip(distinct, shares)
-            if share > 0
-        ]
-    )
 
 
 def _kmeans_components(X, y, weights, n_components, n_classes):
@@ -657,9 +539,7 @@ n_reasonings)
         start = time.perf_counter()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         labels = check_class_targets(self, y)
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        weights = check_class_weights(self, sample_weight, X, labels)
         n_classes = self.classes_.shape[0]
         n_components = 2 * n_classes if self.n_components is None else self.n_components
         metric = self._resolved_metric(X.shape[1])

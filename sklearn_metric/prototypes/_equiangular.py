@@ -10,9 +10,9 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
-from ._base import PrototypeClassifierMixin, check_class_targets
+from ._base import PrototypeClassifierMixin, check_class_targets, check_class_weights
 
 # Sharpness stages of the smooth maximum: log-sum-exp(s h) / s exceeds the
 # maximum of h by at most log(n_pairs) / s, so the last stage is within about
@@ -348,9 +348,7 @@ class EquiangularBasisClassifier(PrototypeClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         y_encoded = check_class_targets(self, y)
         n_classes = self.classes_.shape[0]
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.any(sample_weight < 0) or sample_weight.sum() <= 0:
-            raise ValueError("sample_weight must be non-negative with a positive sum.")
+        sample_weight = check_class_weights(self, sample_weight, X, y_encoded)
         n_dims = max(n_classes - 1, 2) if self.n_dims is None else self.n_dims
         random_state = check_random_state(self.random_state)
         self.basis_ = equiangular_basis(n_classes, n_dims, random_state=random_state)

@@ -11,10 +11,15 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import single_threaded_blas
-from ._base import PrototypeClassifierMixin, check_class_targets, class_min_distances
+from ._base import (
+    PrototypeClassifierMixin,
+    check_class_targets,
+    check_class_weights,
+    class_min_distances,
+)
 from ._kernels._lvq import IDENTITY, SIGMOID, SWISH, glvq_terms
 
 #: Multiply-adds of one scatter product above which BLAS may use threads.
@@ -111,9 +116,7 @@ class _BaseLVQ(PrototypeClassifierMixin, BaseEstimator):
                 f"class {self.classes_[bad]!r}, which has only {counts[bad]} "
                 "samples."
             )
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.any(sample_weight < 0) or sample_weight.sum() <= 0:
-            raise ValueError("sample_weight must be non-negative with a positive sum.")
+        sample_weight = check_class_weights(self, sample_weight, X, y_enc)
         sample_weight = sample_weight / sample_weight.sum()
         Z = self._validate_input_metric(X.astype(np.float64, copy=False), True)
         random_state = check_random_state(self.random_state)

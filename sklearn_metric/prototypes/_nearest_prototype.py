@@ -8,7 +8,6 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     has_fit_parameter,
     validate_data,
@@ -16,7 +15,13 @@ from sklearn.utils.validation import (
 
 from .._metric import METRIC_CONSTRAINT, MahalanobisMetric
 from ..distances import pairwise_distances
-from ._base import PrototypeClassifierMixin, check_class_targets, class_min_distances
+from ._base import (
+    PrototypeClassifierMixin,
+    check_class_targets,
+    check_class_weights,
+    class_min_distances,
+)
+from ._util import weighted_median
 
 # How a cluster's centre is computed, by metric: the minimiser of the summed
 # (weighted) cost over the cluster where it has a closed form, the best member
@@ -49,22 +54,6 @@ def _centre_rule(metric, metric_params):
         if p == 1:
             return _MEDIAN, 1
     return _MEDOID, 1
-
-
-def _weighted_median(X, weight):
-    """Per-feature weighted median: the midpoint of the lower and upper medians.
-
-    Every point between the two minimises the weighted sum of absolute
-    deviations; with unit weights the midpoint is ``np.median``.
-    """
-    order = np.argsort(X, axis=0, kind="stable")
-    values = np.take_along_axis(X, order, axis=0)
-    cumulative = np.cumsum(weight[order], axis=0)
-    half = cumulative[-1] / 2.0
-    lower = np.argmax(cumulative >= half, axis=0)
-    upper = np.argmax(cumulative > half, axis=0)
-    columns = np.arange(X.shape[1])
-    return 0.5 * (values[lower, columns] + values[upper, columns])
 
 
 class NearestPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator):
@@ -240,16 +229,7 @@ class NearestPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator):
         k = self.n_prototypes_per_class
         y_encoded = check_class_targets(self, y, min_per_class=k)
         n_classes = self.classes_.shape[0]
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.any(sample_weight < 0):
-            raise ValueError("sample_weight must be non-negative.")
-        class_weight = np.bincount(y_encoded, sample_weight, minlength=n_classes)
-        if np.any(class_weight <= 0):
-            empty = np.asarray(self.classes_[np.argmin(class_weight)]).item()
-            raise ValueError(
-                f"Every class needs a positive total sample_weight; class "
-                f"{empty!r} has none."
-            )
+        sample_weight = check_class_weights(self, sample_weight, X, y_encoded)
         if self.metric_learner is not None and not isinstance(self.metric, str):
             raise ValueError(
                 "metric must be a metric name when metric_learner is given (it is "
@@ -296,7 +276,7 @@ class NearestPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator):
         if kind == _MEAN:
             return weight @ Z64 / weight.sum()
         if kind == _MEDIAN:
-            return _weighted_median(Z64, weight)
+            return weighted_median(Z64, weight)
         if kind == _UNIT_MEAN:
             norms = np.linalg.norm(Z64, axis=1)
             total = weight / np.where(norms == 0, 1.0, norms) @ Z64

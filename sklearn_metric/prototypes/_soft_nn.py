@@ -8,12 +8,12 @@ from sklearn import get_config
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._metric import METRIC_CONSTRAINT
 from ..distances import pairwise_distances
-from ._base import PrototypeClassifierMixin, check_class_targets
-from ._nearest_prototype import _weighted_median
+from ._base import PrototypeClassifierMixin, check_class_targets, check_class_weights
+from ._util import weighted_median
 
 # Leave-one-out selection of the temperature: at most this many training rows
 # are scored, against the whole training set.
@@ -221,17 +221,7 @@ class SoftNearestNeighborClassifier(PrototypeClassifierMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         y_encoded = check_class_targets(self, y)
-        n_classes = self.classes_.shape[0]
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.any(sample_weight < 0):
-            raise ValueError("sample_weight must be non-negative.")
-        class_weight = np.bincount(y_encoded, sample_weight, minlength=n_classes)
-        if np.any(class_weight <= 0):
-            empty = np.asarray(self.classes_[np.argmin(class_weight)]).item()
-            raise ValueError(
-                f"Every class needs a positive total sample_weight; class "
-                f"{empty!r} has none."
-            )
+        sample_weight = check_class_weights(self, sample_weight, X, y_encoded)
         keep = sample_weight > 0
         self._fit_X = X[keep]
         self._fit_classes = y_encoded[keep]
@@ -276,12 +266,12 @@ class SoftNearestNeighborClassifier(PrototypeClassifierMixin, BaseEstimator):
         if not usable.any():
             return 1.0
         # Weighted medians, so that integer weights act as repeated rows.
-        median = _weighted_median(others[usable][:, None], pair_weight[usable])[0]
+        median = weighted_median(others[usable][:, None], pair_weight[usable])[0]
         if not has_peer.any():
             return median
         nearest = np.where(others > 0, others, np.inf).min(axis=1)
         found = np.isfinite(nearest)
-        typical_nearest = _weighted_median(nearest[found][:, None], weight[rows][found])
+        typical_nearest = weighted_median(nearest[found][:, None], weight[rows][found])
         low = np.log(_LOW_FACTOR * typical_nearest[0])
         high = np.log(_HIGH_FACTOR * median)
         args = (

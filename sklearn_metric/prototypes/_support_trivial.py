@@ -7,11 +7,16 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._kernels._threads import single_threaded_blas
-from ._base import PrototypeClassifierMixin, check_class_targets
-from ._cbc import distinct_rows_by_class, kmeans_by_class, minimize_until_plateau
+from ._base import PrototypeClassifierMixin, check_class_targets, check_class_weights
+from ._util import (
+    distinct_rows_by_class,
+    kmeans_by_class,
+    minimize_until_plateau,
+    unit_rows,
+)
 
 __all__ = ["SupportTrivialPrototypeClassifier"]
 
@@ -28,11 +33,6 @@ DEFAULT_COEFS = {
 #: Last-layer weight of a prototype for its own class and for the others.
 _OWN_WEIGHT, _OTHER_WEIGHT = 1.0, -0.5
 _BRANCHES = ("trivial", "support")
-
-
-def _unit_rows(A):
-    norms = np.linalg.norm(A, axis=1)
-    return A / np.where(norms == 0, 1.0, norms)[:, None], norms
 
 
 def _through_normalisation(grad_unit, unit, norms):
@@ -347,9 +347,7 @@ class SupportTrivialPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator)
         start = time.perf_counter()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         labels = check_class_targets(self, y)
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        weights = check_class_weights(self, sample_weight, X, labels)
         weights = weights / weights.sum()
         coefs = self._coefficients()
         Z = self._embed(X)
@@ -373,7 +371,7 @@ class SupportTrivialPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator)
                 f"{self.classes_[np.argmin(counts)]!r} has {int(counts.min())}."
             )
         prototypes = kmeans_by_class(distinct, np.full(n_classes, per_class))
-        prototypes = _unit_rows(prototypes)[0]
+        prototypes = unit_rows(prototypes)[0]
         self.prototype_labels_ = np.repeat(self.classes_, per_class)
         own = labels[:, None] == np.repeat(np.arange(n_classes), per_class)[None, :]
         W0 = np.where(
@@ -417,7 +415,7 @@ class SupportTrivialPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator)
                 )
                 self.n_iter_ += n_iter
                 V, L = _split(solution, prototypes.shape, maps)
-                setattr(self, f"{branch}_prototypes_", _unit_rows(V)[0])
+                setattr(self, f"{branch}_prototypes_", unit_rows(V)[0])
                 setattr(self, f"{branch}_components_", L)
                 setattr(self, f"{branch}_last_layer_", W0.copy())
         if self.push:
@@ -431,7 +429,7 @@ class SupportTrivialPrototypeClassifier(PrototypeClassifierMixin, BaseEstimator)
 
     def _unit_samples(self, Z, branch):
         L = getattr(self, f"{branch}_components_")
-        return _unit_rows(Z if L is None else Z @ L.T)[0]
+        return unit_rows(Z if L is None else Z @ L.T)[0]
 
     def _push(self, Z, labels, weights):
         """Replace each prototype by the most similar training sample of its class."""
@@ -496,13 +494,13 @@ def _branch_objective(
     """
     n_prototypes = n_classes * n_per_class
     V = flat[: n_prototypes * n_dimensions].reshape(n_prototypes, n_dimensions)
-    P, prototype_norms = _unit_rows(V)
+    P, prototype_norms = unit_rows(V)
     if learn_map:
         L = flat[n_prototypes * n_dimensions :].reshape(n_dimensions, Z.shape[1])
         mapped = Z @ L.T
     else:
         mapped = Z
-    Z_unit, sample_norms = _unit_rows(mapped)
+    Z_unit, sample_norms = unit_rows(mapped)
     value, grad_P, grad_Z_unit = _branch_loss(
         P, W, Z_unit, y, weights, own, n_classes, n_per_class, branch, coefs
     )

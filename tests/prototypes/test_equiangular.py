@@ -245,7 +245,7 @@ def test_errors_name_the_problem(iris):
         EquiangularBasisClassifier(n_dims=1).fit(X, y)
     with pytest.raises(ValueError, match="temperature"):
         EquiangularBasisClassifier(temperature=0).fit(X, y)
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="Negative values"):
         EquiangularBasisClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
 
 

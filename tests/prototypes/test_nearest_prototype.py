@@ -233,7 +233,7 @@ def test_errors_name_the_problem():
     weight = np.where(y == 2, 0.0, 1.0)
     with pytest.raises(ValueError, match="class 2 has none"):
         NearestPrototypeClassifier().fit(X, y, sample_weight=weight)
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="Negative values"):
         NearestPrototypeClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
     fitted = NCA(max_iter=5).fit(X, y)
     with pytest.raises(ValueError, match="metric must be a metric name"):

@@ -200,7 +200,7 @@ def test_errors_name_the_problem(wine):
     X, y, _ = wine
     with pytest.raises(ValueError, match="temperature"):
         SoftNearestNeighborClassifier(0.0).fit(X, y)
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="Negative values"):
         SoftNearestNeighborClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match="class 1 has none"):
         SoftNearestNeighborClassifier().fit(
