@@ -6,11 +6,21 @@ part, then the classifier, scored by its own ``predict`` on the test part.
 sklvq runs in the legacy venv (it no longer imports on scikit-learn >= 1.6),
 with its defaults and, for GMLVQ, also with its L-BFGS solver; ours runs with
 its defaults. ``NearestCentroid``, the floor, is in the header.
+
+The models sklvq does not have are run against the closest scikit-learn
+model in the same process, both timed on fit plus predict of the test part:
+nearest prototypes against ``NearestCentroid``, the soft vote against
+``KNeighborsClassifier(5)``, and the trained models (CBC, support/trivial
+prototypes, equiangular directions) against ``LogisticRegression``. Those
+rows say what a model costs against a familiar baseline of similar accuracy,
+not that either is an implementation of the other.
 """
 
-from sklearn.neighbors import NearestCentroid
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 
-from .._harness import legacy_fit_case
+from .._harness import Case, Quality, legacy_fit_case
 from .metric_learning import digits_protocol
 
 # (our class, sklvq class, sklvq parameters, label of the anchor's setting).
@@ -18,6 +28,7 @@ LVQ = (
     ("GLVQ", "GLVQ", {}, "defaults"),
     ("GMLVQ", "GMLVQ", {}, "defaults"),
     ("GMLVQ", "GMLVQ", {"solver_type": "lbfgs"}, "solver_type='lbfgs'"),
+    ("LGMLVQ", "LGMLVQ", {}, "defaults"),
 )
 QUICK = ("GLVQ",)
 
@@ -71,3 +82,72 @@ def cases(quick):
             data=data,
             scoring="predict",
         )
+    if quick:
+        return
+    for name, ours, anchor_name, anchor in _local_cases():
+        yield _local_case(name, ours, anchor_name, anchor, data)
+
+
+def _local_cases():
+    import sklearn_metric.prototypes as prototypes
+
+    logistic = LogisticRegression(max_iter=1000)
+    return (
+        (
+            "NearestPrototypeClassifier(5)",
+            prototypes.NearestPrototypeClassifier(5, random_state=0),
+            "NearestCentroid",
+            NearestCentroid(),
+        ),
+        (
+            "SoftNearestNeighborClassifier",
+            prototypes.SoftNearestNeighborClassifier(random_state=0),
+            "KNeighborsClassifier(5)",
+            KNeighborsClassifier(5),
+        ),
+        (
+            "CBCClassifier",
+            prototypes.CBCClassifier(random_state=0),
+            "LogisticRegression",
+            logistic,
+        ),
+        (
+            "SupportTrivialPrototypeClassifier",
+            prototypes.SupportTrivialPrototypeClassifier(),
+            "LogisticRegression",
+            logistic,
+        ),
+        (
+            "EquiangularBasisClassifier",
+            prototypes.EquiangularBasisClassifier(random_state=0),
+            "LogisticRegression",
+            logistic,
+        ),
+    )
+
+
+def _local_case(name, ours, anchor_name, anchor, data):
+    """Fit on the training part and predict the test part, on both sides."""
+
+    def run(estimator):
+        def fit_predict():
+            fitted = clone(estimator).fit(data["X_train"], data["y_train"])
+            return (fitted.predict(data["X_test"]) == data["y_test"]).mean()
+
+        return fit_predict
+
+    def quality(anchor_accuracy, our_accuracy):
+        return Quality(
+            "test accuracy",
+            float(our_accuracy),
+            note=f"anchor test accuracy {anchor_accuracy:.4f}",
+            fmt=".4f",
+        )
+
+    return Case(
+        f"{name} (fit + predict)",
+        f"scikit-learn {anchor_name}",
+        anchor=run(anchor),
+        ours=run(ours),
+        quality=quality,
+    )

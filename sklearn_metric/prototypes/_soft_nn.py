@@ -1,5 +1,6 @@
 """Soft nearest-neighbour classification: a temperature-softmax vote of all rows."""
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +14,7 @@ from sklearn.utils.validation import validate_data
 from .._metric import METRIC_CONSTRAINT
 from ..distances import pairwise_distances
 from ._base import PrototypeClassifierMixin, check_class_targets, check_class_weights
+from ._kernels._soft_nn import leave_one_out_terms
 from ._util import weighted_median
 
 # Leave-one-out selection of the temperature: at most this many training rows
@@ -27,53 +29,35 @@ _HIGH_FACTOR = 10.0
 _GRID_SIZE = 41
 
 
-def _log_sum_exp(a, axis=1):
-    """Stable ``log(sum(exp(a)))`` along ``axis``; ``-inf`` for empty rows."""
-    peak = a.max(axis=axis, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.log(np.exp(a - peak).sum(axis=axis)) + peak.squeeze(axis)
-
-
-def _leave_one_out_terms(log_temperature, distances, log_weight, same_class):
-    """Per-row log-votes of all rows and of the row's class, and their weights."""
-    logits = log_weight - distances * np.exp(-log_temperature)
-    log_all = _log_sum_exp(logits)
-    log_same = _log_sum_exp(np.where(same_class, logits, -np.inf))
-    return logits, log_all, log_same
-
-
-def _leave_one_out_nll(log_temperature, distances, log_weight, same_class, weight):
+def _leave_one_out_nll(
+    log_temperature, distances, log_weight, row_classes, classes, weight
+):
     """Weighted mean leave-one-out negative log-likelihood of a temperature.
 
     ``distances[i, j]`` is the distance from scored row ``i`` to training row
-    ``j``, ``log_weight[i, j]`` the log-weight row ``j`` has for row ``i``
-    (``-inf`` for the row itself when it is left out), ``same_class[i, j]``
-    whether row ``j`` has the class of row ``i`` and ``weight[i]`` the weight
-    of row ``i`` in the mean.
+    ``j`` (a row at distance 0 is left out of the vote), ``log_weight[j]`` the
+    log-weight of training row ``j``, ``row_classes[i]`` and ``classes[j]``
+    the class indices and ``weight[i]`` the weight of row ``i`` in the mean.
     """
-    _, log_all, log_same = _leave_one_out_terms(
-        log_temperature, distances, log_weight, same_class
+    nll, _ = leave_one_out_terms(
+        distances, log_weight, row_classes, classes, math.exp(-log_temperature)
     )
-    return float(weight @ (log_all - log_same) / weight.sum())
+    return float(weight @ nll / weight.sum())
 
 
-def _leave_one_out_slope(log_temperature, distances, log_weight, same_class, weight):
+def _leave_one_out_slope(
+    log_temperature, distances, log_weight, row_classes, classes, weight
+):
     """Derivative of the leave-one-out NLL in ``log T``, up to a factor ``1/T``.
 
     It is the weighted mean over rows of the expected distance under the vote
     of all rows minus that under the vote of the row's class: zero at a
     stationary temperature.
     """
-    logits, log_all, log_same = _leave_one_out_terms(
-        log_temperature, distances, log_weight, same_class
+    _, spread = leave_one_out_terms(
+        distances, log_weight, row_classes, classes, math.exp(-log_temperature)
     )
-    vote_all = np.exp(logits - log_all[:, None])
-    vote_same = np.where(same_class, np.exp(logits - log_same[:, None]), 0.0)
-    spread = vote_all - vote_same
-    # Rows at infinite distance have zero weight in both votes.
-    expected = np.where(spread != 0, spread * distances, 0.0).sum(axis=1)
-    return float(weight @ expected / weight.sum())
+    return float(weight @ spread / weight.sum())
 
 
 class SoftNearestNeighborClassifier(PrototypeClassifierMixin, BaseEstimator):
@@ -275,9 +259,10 @@ class SoftNearestNeighborClassifier(PrototypeClassifierMixin, BaseEstimator):
         low = np.log(_LOW_FACTOR * typical_nearest[0])
         high = np.log(_HIGH_FACTOR * median)
         args = (
-            distances[has_peer],
-            log_weight[has_peer],
-            same_class[has_peer],
+            np.ascontiguousarray(distances[has_peer]),
+            np.log(weight),
+            classes[rows][has_peer],
+            classes,
             weight[rows][has_peer],
         )
         grid = np.linspace(min(low, high - 1.0), high, _GRID_SIZE)
