@@ -442,3 +442,16 @@ def test_mlkr_to_anchor_objective_stops_at_the_anchor_objective():
     # the fewest iterations allowed, and the recorded objective is its own.
     assert fitted.n_iter_ == 1
     assert report["anchor_objective"] == pytest.approx(fitted.objective_[0])
+
+
+def test_prototypes_robustness_quick_cases_score_against_the_floor():
+    from benchmarks.suites import prototypes_robustness
+
+    cases = list(prototypes_robustness.cases(quick=True))
+    assert len(cases) == 2 * 3
+    case = cases[0]
+    quality = case.quality(case.anchor(), case.ours())
+    assert quality.name == "accuracy over the floor"
+    assert -1.0 <= quality.value <= 1.0
+    assert "NearestCentroid" in quality.note
+    assert set(prototypes_robustness.classifiers()) >= {"GMLVQ", "RSLVQ"}
