@@ -5,8 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import brentq
 from scipy.spatial.distance import cdist, pdist
-from sklearn.datasets import load_digits, load_iris, make_blobs
-from sklearn.model_selection import train_test_split
+from sklearn.datasets import load_iris, make_blobs
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -298,11 +297,7 @@ def test_float32_input_is_accepted():
     assert clf.score(X.astype(np.float32), y) > 0.9
 
 
-def test_digits_acceptance():
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
-    clf = CBCClassifier().fit(scaler.transform(X_train), y_train)
-    assert clf.score(scaler.transform(X_test), y_test) >= 0.90
+def test_digits_acceptance(digits_protocol):
+    X_train, y_train, X_test, y_test = digits_protocol
+    clf = CBCClassifier().fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.90

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import approx_fprime
-from sklearn.datasets import load_digits, load_iris, make_blobs
+from sklearn.datasets import load_iris, make_blobs
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -249,12 +248,7 @@ def test_errors_name_the_problem(iris):
         EquiangularBasisClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
 
 
-def test_digits_acceptance():
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+def test_digits_acceptance(digits_protocol):
+    X_train, y_train, X_test, y_test = digits_protocol
     clf = EquiangularBasisClassifier(random_state=0).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.90

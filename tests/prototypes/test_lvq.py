@@ -8,8 +8,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import approx_fprime
 from scipy.special import logsumexp
 from sklearn.base import clone
-from sklearn.datasets import load_digits, load_iris
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -22,15 +22,6 @@ ALL = (GLVQ, GRLVQ, GMLVQ, LGMLVQ, RSLVQ)
 def _iris():
     X, y = load_iris(return_X_y=True)
     return StandardScaler().fit_transform(X), y
-
-
-def _digits_protocol():
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
-    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
 
 
 def _theta(model):
@@ -146,8 +137,8 @@ def test_gmlvq_transform_preserves_the_learned_distance():
     assert low.transform(X).shape == (150, 2)
 
 
-def test_digits_acceptance():
-    X_train, y_train, X_test, y_test = _digits_protocol()
+def test_digits_acceptance(digits_protocol):
+    X_train, y_train, X_test, y_test = digits_protocol
     assert GMLVQ(random_state=0).fit(X_train, y_train).score(X_test, y_test) >= 0.965
     for cls in (GLVQ, LGMLVQ):
         accuracy = cls(random_state=0).fit(X_train, y_train).score(X_test, y_test)

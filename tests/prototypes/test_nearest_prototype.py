@@ -242,13 +242,8 @@ def test_errors_name_the_problem():
         NearestPrototypeClassifier(0).fit(X, y)
 
 
-def test_digits_acceptance():
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+def test_digits_acceptance(digits_protocol):
+    X_train, y_train, X_test, y_test = digits_protocol
     one = NearestPrototypeClassifier().fit(X_train, y_train)
     centroid = NearestCentroid().fit(X_train, y_train)
     assert one.score(X_test, y_test) == centroid.score(X_test, y_test)

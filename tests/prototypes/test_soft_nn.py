@@ -8,7 +8,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.spatial.distance import cdist
 from sklearn import config_context
 from sklearn.datasets import load_digits, load_iris, load_wine
-from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -210,12 +209,7 @@ def test_errors_name_the_problem(wine):
         SoftNearestNeighborClassifier().fit(X, np.zeros(len(y)))
 
 
-def test_digits_acceptance():
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+def test_digits_acceptance(digits_protocol):
+    X_train, y_train, X_test, y_test = digits_protocol
     clf = SoftNearestNeighborClassifier().fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.90

@@ -5,7 +5,6 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
     load_breast_cancer,
-    load_digits,
     load_iris,
     load_wine,
     make_blobs,
@@ -235,11 +234,7 @@ def test_parameter_errors():
         SupportTrivialPrototypeClassifier(n_components=5).fit(X, y)
 
 
-def test_digits_acceptance():
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
-    clf = SupportTrivialPrototypeClassifier().fit(scaler.transform(X_train), y_train)
-    assert clf.score(scaler.transform(X_test), y_test) >= 0.90
+def test_digits_acceptance(digits_protocol):
+    X_train, y_train, X_test, y_test = digits_protocol
+    clf = SupportTrivialPrototypeClassifier().fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.90
