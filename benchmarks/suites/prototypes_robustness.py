@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestCentroid
 
 from .._harness import Case, Quality
-from .robustness import DATASETS, available, split
+from .robustness import DATASETS, _fmt, _stats, available, split
 
 SEEDS = (0, 1, 2)
 QUICK_DATASETS = ("iris", "few_rows")
@@ -61,10 +61,6 @@ def accuracies(make, splits):
     return scores
 
 
-def _fmt(scores):
-    return f"{np.mean(scores):.3f} ({np.min(scores):.3f}-{np.max(scores):.3f})"
-
-
 def cases(quick):
     """One case per dataset and classifier."""
     datasets = QUICK_DATASETS if quick else tuple(DATASETS)
@@ -85,8 +81,8 @@ def cases(quick):
                 return Quality(
                     "accuracy over the floor",
                     float(np.mean(our_scores) - np.mean(floor_scores)),
-                    note=f"ours {_fmt(our_scores)}, NearestCentroid "
-                    f"{_fmt(floor_scores)}",
+                    note=f"ours {_fmt(_stats(our_scores))}, NearestCentroid "
+                    f"{_fmt(_stats(floor_scores))}",
                     fmt="+.3f",
                 )
 
