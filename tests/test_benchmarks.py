@@ -455,3 +455,30 @@ def test_prototypes_robustness_quick_cases_score_against_the_floor():
     assert -1.0 <= quality.value <= 1.0
     assert "NearestCentroid" in quality.note
     assert set(prototypes_robustness.classifiers()) >= {"GMLVQ", "RSLVQ"}
+
+
+def test_hnsw_suite_rows_with_an_exact_stand_in(monkeypatch):
+    from sklearn.neighbors import NearestNeighbors
+
+    from benchmarks.suites import hnsw
+
+    def build(X):
+        return NearestNeighbors(n_neighbors=hnsw.K, algorithm="brute").fit(X)
+
+    def query(index, Q):
+        return index.kneighbors(Q, return_distance=False)
+
+    monkeypatch.setattr(hnsw, "LIBRARIES", {"exact": (build, query, "sklearn")})
+    monkeypatch.setattr(hnsw, "_sizes", lambda quick: (400, 40))
+    monkeypatch.setattr(hnsw, "cold_start_seconds", lambda: (9.0, 1.0))
+    result = _harness.run_suite(hnsw, quick=True, repeats=1)
+    assert [row.status for row in result.rows] == ["ok", "ok"]
+    build_row, query_row = result.rows
+    # The stand-in is exact: its recall is 1, and ours on 400 rows nearly so.
+    assert "anchor recall@10 1.0000" in "; ".join(build_row.notes)
+    assert query_row.quality.value > 0.99
+    assert any("9.00 s with an empty Numba cache" in line for line in result.context)
+    X, Q = hnsw.make_data(50, 5, n_features=8, intrinsic=3)
+    assert X.shape == (50, 8) and Q.shape == (5, 8) and X.dtype == np.float32
+    exact = np.array([[0, 1, 2], [3, 4, 5]])
+    assert hnsw.recall(np.array([[2, 1, 9], [3, 4, 5]]), exact) == pytest.approx(5 / 6)

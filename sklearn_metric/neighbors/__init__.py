@@ -1,5 +1,6 @@
-"""Neighbour-based estimators built on :func:`sklearn_metric.distances.knn_search`."""
+"""Neighbour-based estimators: exact and adaptive kNN, and the HNSW index."""
 
 from ._classification import KNeighborsClassifier
+from ._hnsw import HNSWIndex, HNSWNeighborsTransformer
 
-__all__ = ["KNeighborsClassifier"]
+__all__ = ["HNSWIndex", "HNSWNeighborsTransformer", "KNeighborsClassifier"]

@@ -1,0 +1,1 @@
+"""Numba kernels of the neighbour estimators: the HNSW graph and the adaptive kNN."""
