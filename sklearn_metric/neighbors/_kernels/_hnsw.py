@@ -68,7 +68,7 @@ def _dot_nodes(data, a, b):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _nav_nodes(nav, code, p, data, aux, a, b):
     """Navigation distance between two nodes, ``a`` as the anchor."""
     if nav == NAV_SQ:
@@ -78,7 +78,7 @@ def _nav_nodes(nav, code, p, data, aux, a, b):
     return _kd.reduced_distance(code, data[a], data[b], aux[a], aux[b], p)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _nav(nav, code, p, data, aux, j, q, aux_q):
     """Navigation distance from query row ``q`` to node ``j``."""
     if nav == NAV_SQ:
@@ -101,7 +101,7 @@ def _exact(code, p, q, row, aux_q, aux_row):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push_min(hd, hi, size, d, i):
     pos = size
     while pos > 0:
@@ -116,7 +116,7 @@ def _push_min(hd, hi, size, d, i):
     return size + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop_min(hd, hi, size):
     size -= 1
     if size == 0:
@@ -140,7 +140,7 @@ def _pop_min(hd, hi, size):
     return size
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push_max(hd, hi, size, d, i):
     pos = size
     while pos > 0:
@@ -155,7 +155,7 @@ def _push_max(hd, hi, size, d, i):
     return size + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop_max(hd, hi, size):
     size -= 1
     if size == 0:
