@@ -347,3 +347,28 @@ def test_transformer_kneighbors_of_training_rows_skip_themselves(digits):
     # ef set after fitting applies to later queries.
     model.set_params(ef=4)
     assert _recall(model.kneighbors()[1], expected_i) < 1.0
+
+
+def test_learned_metric_graph_matches_exact_knn_in_lmnn_space(digits):
+    # The acceptance line: HNSW under a fitted LMNN, then a precomputed
+    # kNN, within 0.005 of the exact kNN in the LMNN space.
+    from sklearn.model_selection import train_test_split
+
+    from sklearn_metric.metric_learning import LMNN
+    from sklearn_metric.neighbors import KNeighborsClassifier
+
+    X, y = digits
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    lmnn = LMNN(n_neighbors=3, random_state=0).fit(X_train, y_train)
+    exact = KNeighborsClassifier(3, metric=lmnn).fit(X_train, y_train)
+    approximate = make_pipeline(
+        HNSWNeighborsTransformer(n_neighbors=3, metric=lmnn, random_state=0),
+        SklearnKNN(n_neighbors=3, metric="precomputed"),
+    ).fit(X_train, y_train)
+    exact_score = exact.score(X_test, y_test)
+    assert exact_score > 0.97
+    assert abs(approximate.score(X_test, y_test) - exact_score) <= 0.005
