@@ -16,7 +16,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels import _distances as _kd
-from .._kernels._threads import parallel_section, threads_for_work
+from .._kernels._threads import (
+    parallel_section,
+    resolve_n_threads,
+    threads_for_work,
+)
 from .._metric import METRICS
 from ..distances import _resolve_metric
 from ._kernels import _hnsw as _kh
@@ -31,6 +35,14 @@ HNSW_METRIC_CONSTRAINT = [
     callable,
     HasMethods(["get_mahalanobis_matrix"]),
 ]
+
+# Parallel construction: the first nodes are inserted one by one, then batches
+# of max(_MIN_BATCH, n_indexed / _BATCH_DIVISOR) nodes search the graph built
+# before them in parallel. A node misses the other nodes of its own batch as
+# candidates, about 1 / _BATCH_DIVISOR of its true neighbours at worst.
+_SEQUENTIAL_START = 2048
+_MIN_BATCH = 64
+_BATCH_DIVISOR = 32
 
 _HNSW_CONSTRAINTS = {
     "M": [Interval(Integral, 2, None, closed="left")],
@@ -78,7 +90,7 @@ class HNSWIndex(BaseEstimator):
     of width ``ef`` on the full bottom layer (Malkov and Yashunin, 2018).
     Each node keeps at most ``M`` neighbours per upper layer and ``2 M`` on
     layer 0, picked by the paper's diversity heuristic. Construction inserts
-    the rows one by one; queries run in parallel.
+    the rows one by one, or in parallel batches; queries run in parallel.
 
     Read more in the :ref:`User Guide <hnsw>`.
 
@@ -105,7 +117,11 @@ class HNSWIndex(BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the nodes' layers. The same seed and rows give the same graph.
     n_jobs : int, default=None
-        Threads of :meth:`query`. Construction is sequential.
+        Threads of construction and queries. With one thread, rows are inserted
+        one after the other. With more, the first 2048 are, and the rest go in
+        batches (of 1/32 of the rows indexed so far) that search the graph in
+        parallel and are then linked one by one; the graph is then the same for
+        any number of threads above one, and close to the sequential one.
 
     Attributes
     ----------
@@ -499,9 +515,7 @@ class HNSWIndex(BaseEstimator):
         self._deleted[start:stop] = False
         self._n_up += n_up_new
         self._n = stop
-        _kh.insert_range(
-            start,
-            stop,
+        arrays = (
             self._levels,
             self._data,
             self._aux,
@@ -511,12 +525,43 @@ class HNSWIndex(BaseEstimator):
             self._links_up,
             self._deg_up,
             self._state,
-            int(self.M),
-            int(self.ef_construction),
-            self._nav,
-            self._kernel_code(),
-            self._p,
         )
+        metric = (self._nav, self._kernel_code(), self._p)
+        M, ef_construction = int(self.M), int(self.ef_construction)
+        n_threads = resolve_n_threads(self.n_jobs)
+        if n_threads == 1:
+            _kh.insert_range(start, stop, *arrays, M, ef_construction, *metric)
+            return
+        # Parallel: a sequential start, then batches that search the graph of
+        # the nodes before them in parallel and are linked one by one.
+        base = min(stop, max(start, _SEQUENTIAL_START))
+        if base > start:
+            _kh.insert_range(start, base, *arrays, M, ef_construction, *metric)
+        position = base
+        while position < stop:
+            end = min(stop, position + max(_MIN_BATCH, position // _BATCH_DIVISOR))
+            n_levels = int(self._levels[position:end].max()) + 1
+            found_i = np.empty((end - position, n_levels, M), dtype=np.int32)
+            found_d = np.empty((end - position, n_levels, M))
+            n_found = np.zeros((end - position, n_levels), dtype=np.int32)
+            n_chunks = min(end - position, 4 * n_threads)
+            with parallel_section(n_threads):
+                _kh.place_batch(
+                    position,
+                    end,
+                    *arrays,
+                    M,
+                    ef_construction,
+                    *metric,
+                    n_chunks,
+                    found_i,
+                    found_d,
+                    n_found,
+                )
+            _kh.connect_batch(
+                position, end, *arrays, M, *metric, found_i, found_d, n_found
+            )
+            position = end
 
     def __getstate__(self):
         state = super().__getstate__()

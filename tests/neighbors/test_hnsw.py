@@ -163,6 +163,30 @@ def test_same_seed_same_graph_and_results():
     assert not np.array_equal(a.levels_, c.levels_)
 
 
+def test_parallel_batched_build_is_deterministic_and_as_good():
+    # 6,000 rows: 2,048 inserted one by one, the rest in parallel batches.
+    X = _low_dim(6_000, n_features=16)
+    Q = _low_dim(300, n_features=16, seed=9)
+    _, exact = knn_search(Q, X, 10)
+    sequential = HNSWIndex(M=8, ef_construction=64, random_state=0, n_jobs=1).fit(X)
+    batched = HNSWIndex(M=8, ef_construction=64, random_state=0, n_jobs=2).fit(X)
+    again = HNSWIndex(M=8, ef_construction=64, random_state=0, n_jobs=2).fit(X)
+    for node in range(0, 6_000, 37):
+        np.testing.assert_array_equal(
+            batched.neighbors_of(node), again.neighbors_of(node)
+        )
+        assert batched.neighbors_of(node).size <= 16
+    # The batches change the graph but not its quality.
+    assert any(
+        not np.array_equal(batched.neighbors_of(n), sequential.neighbors_of(n))
+        for n in range(2_048, 6_000)
+    )
+    r_seq = _recall(sequential.set_ef(20).query(Q, 10)[1], exact)
+    r_par = _recall(batched.set_ef(20).query(Q, 10)[1], exact)
+    assert r_par >= r_seq - 0.01 and r_par > 0.9
+    np.testing.assert_array_equal(batched.set_ef(6_000).query(Q, 10)[1], exact)
+
+
 def test_graph_connected_from_the_entry_point():
     X = _low_dim(4_000, n_features=8, intrinsic=6)
     index = HNSWIndex(M=5, ef_construction=30, random_state=0).fit(X)

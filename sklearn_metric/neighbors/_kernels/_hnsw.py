@@ -370,6 +370,178 @@ def _link_back(
 
 
 @njit(cache=True)
+def _place(
+    i,
+    top,
+    entry,
+    levels,
+    data,
+    aux,
+    links0,
+    deg0,
+    upper_offset,
+    links_up,
+    deg_up,
+    M,
+    ef_construction,
+    nav,
+    code,
+    p,
+    visited,
+    tag,
+    cand_d,
+    cand_i,
+    res_d,
+    res_i,
+    sorted_d,
+    sorted_i,
+    found_i,
+    found_d,
+    n_found,
+):
+    """Find node ``i``'s neighbours on each of its layers; the graph is only read.
+
+    Writes the ``n_found[lev]`` neighbours chosen on layer ``lev`` to
+    ``found_i[lev]`` and their distances to ``found_d[lev]`` (none on layers
+    above ``top``), and returns the last visit tag used.
+    """
+    level = levels[i]
+    q = data[i]
+    aux_q = aux[i]
+    for lev in range(level + 1):
+        n_found[lev] = 0
+    ep = entry
+    ep_d = _nav(nav, code, p, data, aux, ep, q, aux_q)
+    for lev in range(top, level, -1):
+        ep, ep_d = _greedy(
+            q,
+            aux_q,
+            ep,
+            ep_d,
+            lev,
+            data,
+            aux,
+            upper_offset,
+            links_up,
+            deg_up,
+            nav,
+            code,
+            p,
+        )
+    no_deleted = np.zeros(1, dtype=np.bool_)
+    for lev in range(min(level, top), -1, -1):
+        tag += 1
+        n_res = _search_layer(
+            q,
+            aux_q,
+            ep,
+            ep_d,
+            lev,
+            ef_construction,
+            False,
+            no_deleted,
+            data,
+            aux,
+            links0,
+            deg0,
+            upper_offset,
+            links_up,
+            deg_up,
+            nav,
+            code,
+            p,
+            visited,
+            tag,
+            cand_d,
+            cand_i,
+            res_d,
+            res_i,
+        )
+        for t in range(n_res - 1, -1, -1):
+            sorted_d[t] = res_d[0]
+            sorted_i[t] = res_i[0]
+            _pop_max(res_d, res_i, t + 1)
+        _sort_pairs(sorted_d, sorted_i, n_res)
+        n_found[lev] = _select(
+            sorted_d,
+            sorted_i,
+            n_res,
+            M,
+            data,
+            aux,
+            nav,
+            code,
+            p,
+            found_i[lev],
+            found_d[lev],
+        )
+        ep = sorted_i[0]
+        ep_d = sorted_d[0]
+    return tag
+
+
+@njit(cache=True)
+def _connect(
+    i,
+    level,
+    data,
+    aux,
+    links0,
+    deg0,
+    upper_offset,
+    links_up,
+    deg_up,
+    M,
+    nav,
+    code,
+    p,
+    found_i,
+    found_d,
+    n_found,
+    tmp_d,
+    tmp_i,
+    sel_d,
+    sel_i,
+):
+    """Link node ``i`` to the neighbours :func:`_place` found, and them to it."""
+    M0 = links0.shape[1]
+    for lev in range(level + 1):
+        n_sel = n_found[lev]
+        if lev == 0:
+            for t in range(n_sel):
+                links0[i, t] = found_i[lev, t]
+            deg0[i] = n_sel
+        else:
+            r = upper_offset[i] + lev - 1
+            for t in range(n_sel):
+                links_up[r, t] = found_i[lev, t]
+            deg_up[r] = n_sel
+        m_max = M0 if lev == 0 else M
+        for t in range(n_sel):
+            _link_back(
+                found_i[lev, t],
+                i,
+                found_d[lev, t],
+                lev,
+                m_max,
+                data,
+                aux,
+                links0,
+                deg0,
+                upper_offset,
+                links_up,
+                deg_up,
+                nav,
+                code,
+                p,
+                tmp_d,
+                tmp_i,
+                sel_d,
+                sel_i,
+            )
+
+
+@njit(cache=True)
 def insert_range(
     start,
     stop,
@@ -403,50 +575,123 @@ def insert_range(
     res_i = np.empty(width, dtype=np.int32)
     sorted_d = np.empty(width)
     sorted_i = np.empty(width, dtype=np.int32)
-    sel_d = np.empty(width)
-    sel_i = np.empty(width, dtype=np.int32)
     tmp_d = np.empty(M0 + 2)
     tmp_i = np.empty(M0 + 2, dtype=np.int32)
-    no_deleted = np.zeros(1, dtype=np.bool_)
+    n_levels = levels[start:stop].max() + 1
+    found_i = np.empty((n_levels, M), dtype=np.int32)
+    found_d = np.empty((n_levels, M))
+    n_found = np.zeros(n_levels, dtype=np.int32)
     for i in range(start, stop):
         level = levels[i]
-        q = data[i]
-        aux_q = aux[i]
-        entry = state[0]
-        if entry < 0:
+        if state[0] < 0:
             state[0] = i
             state[1] = level
             continue
-        top = state[1]
-        ep = entry
-        ep_d = _nav(nav, code, p, data, aux, ep, q, aux_q)
-        for lev in range(top, level, -1):
-            ep, ep_d = _greedy(
-                q,
-                aux_q,
-                ep,
-                ep_d,
-                lev,
-                data,
-                aux,
-                upper_offset,
-                links_up,
-                deg_up,
-                nav,
-                code,
-                p,
-            )
-        for lev in range(min(level, top), -1, -1):
-            tag += 1
-            n_res = _search_layer(
-                q,
-                aux_q,
-                ep,
-                ep_d,
-                lev,
-                ef_construction,
-                False,
-                no_deleted,
+        tag = _place(
+            i,
+            state[1],
+            state[0],
+            levels,
+            data,
+            aux,
+            links0,
+            deg0,
+            upper_offset,
+            links_up,
+            deg_up,
+            M,
+            ef_construction,
+            nav,
+            code,
+            p,
+            visited,
+            tag,
+            cand_d,
+            cand_i,
+            res_d,
+            res_i,
+            sorted_d,
+            sorted_i,
+            found_i,
+            found_d,
+            n_found,
+        )
+        _connect(
+            i,
+            min(level, state[1]),
+            data,
+            aux,
+            links0,
+            deg0,
+            upper_offset,
+            links_up,
+            deg_up,
+            M,
+            nav,
+            code,
+            p,
+            found_i,
+            found_d,
+            n_found,
+            tmp_d,
+            tmp_i,
+            res_d,
+            res_i,
+        )
+        if level > state[1]:
+            state[0] = i
+            state[1] = level
+
+
+@njit(parallel=True, cache=True)
+def place_batch(
+    start,
+    stop,
+    levels,
+    data,
+    aux,
+    links0,
+    deg0,
+    upper_offset,
+    links_up,
+    deg_up,
+    state,
+    M,
+    ef_construction,
+    nav,
+    code,
+    p,
+    n_chunks,
+    found_i,
+    found_d,
+    n_found,
+):
+    """:func:`_place` for nodes ``start .. stop - 1`` in parallel, on the graph of
+    the nodes before ``start`` (which must not be empty)."""
+    M0 = links0.shape[1]
+    width = max(ef_construction, M0) + 2
+    n_batch = stop - start
+    chunk = (n_batch + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        begin = start + c * chunk
+        end = min(begin + chunk, stop)
+        if begin >= end:
+            continue
+        visited = np.zeros(start, dtype=np.int32)
+        cand_d = np.empty(start + 1)
+        cand_i = np.empty(start + 1, dtype=np.int32)
+        res_d = np.empty(width)
+        res_i = np.empty(width, dtype=np.int32)
+        sorted_d = np.empty(width)
+        sorted_i = np.empty(width, dtype=np.int32)
+        tag = 0
+        for i in range(begin, end):
+            b = i - start
+            tag = _place(
+                i,
+                state[1],
+                state[0],
+                levels,
                 data,
                 aux,
                 links0,
@@ -454,6 +699,8 @@ def insert_range(
                 upper_offset,
                 links_up,
                 deg_up,
+                M,
+                ef_construction,
                 nav,
                 code,
                 p,
@@ -463,50 +710,68 @@ def insert_range(
                 cand_i,
                 res_d,
                 res_i,
+                sorted_d,
+                sorted_i,
+                found_i[b],
+                found_d[b],
+                n_found[b],
             )
-            for t in range(n_res - 1, -1, -1):
-                sorted_d[t] = res_d[0]
-                sorted_i[t] = res_i[0]
-                _pop_max(res_d, res_i, t + 1)
-            _sort_pairs(sorted_d, sorted_i, n_res)
-            n_sel = _select(
-                sorted_d, sorted_i, n_res, M, data, aux, nav, code, p, sel_i, sel_d
-            )
-            m_max = M0 if lev == 0 else M
-            if lev == 0:
-                for t in range(n_sel):
-                    links0[i, t] = sel_i[t]
-                deg0[i] = n_sel
-            else:
-                r = upper_offset[i] + lev - 1
-                for t in range(n_sel):
-                    links_up[r, t] = sel_i[t]
-                deg_up[r] = n_sel
-            for t in range(n_sel):
-                _link_back(
-                    sel_i[t],
-                    i,
-                    sel_d[t],
-                    lev,
-                    m_max,
-                    data,
-                    aux,
-                    links0,
-                    deg0,
-                    upper_offset,
-                    links_up,
-                    deg_up,
-                    nav,
-                    code,
-                    p,
-                    tmp_d,
-                    tmp_i,
-                    res_d,
-                    res_i,
-                )
-            ep = sorted_i[0]
-            ep_d = sorted_d[0]
-        if level > top:
+
+
+@njit(cache=True)
+def connect_batch(
+    start,
+    stop,
+    levels,
+    data,
+    aux,
+    links0,
+    deg0,
+    upper_offset,
+    links_up,
+    deg_up,
+    state,
+    M,
+    nav,
+    code,
+    p,
+    found_i,
+    found_d,
+    n_found,
+):
+    """Link the nodes :func:`place_batch` placed, one after the other."""
+    M0 = links0.shape[1]
+    tmp_d = np.empty(M0 + 2)
+    tmp_i = np.empty(M0 + 2, dtype=np.int32)
+    sel_d = np.empty(M0 + 2)
+    sel_i = np.empty(M0 + 2, dtype=np.int32)
+    top = state[1]
+    for i in range(start, stop):
+        b = i - start
+        level = levels[i]
+        _connect(
+            i,
+            min(level, top),
+            data,
+            aux,
+            links0,
+            deg0,
+            upper_offset,
+            links_up,
+            deg_up,
+            M,
+            nav,
+            code,
+            p,
+            found_i[b],
+            found_d[b],
+            n_found[b],
+            tmp_d,
+            tmp_i,
+            sel_d,
+            sel_i,
+        )
+        if level > state[1]:
             state[0] = i
             state[1] = level
 
