@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import __version__
 from .distances import METRICS
-from .neighbors import KNeighborsClassifier
+from .neighbors import ExpectedAccuracyKNNClassifier, KNeighborsClassifier
 from .prototypes import GMLVQ
 
 BUILTIN_DATASETS = {
@@ -96,8 +96,8 @@ def build_models(n_neighbors, metrics):
     Returns
     -------
     models : dict of str to estimator
-        Model name to unfitted pipeline: kNN under each metric, GMLVQ, and
-        scikit-learn's kNN as the reference.
+        Model name to unfitted pipeline: kNN under each metric, the adaptive
+        kNN, GMLVQ, and scikit-learn's kNN as the reference.
     """
     models = {
         f"kNN ({metric})": make_pipeline(
@@ -105,6 +105,11 @@ def build_models(n_neighbors, metrics):
         )
         for metric in metrics
     }
+    # k chosen per query from the leave-one-out accuracy of its neighbours:
+    # the kNN that needs no k.
+    models["adaptive kNN (expected accuracy)"] = make_pipeline(
+        StandardScaler(), ExpectedAccuracyKNNClassifier()
+    )
     # A learned metric with prototypes: one per class, and the relevance
     # matrix of the features.
     models["GMLVQ"] = make_pipeline(StandardScaler(), GMLVQ(random_state=0))

@@ -482,3 +482,65 @@ def test_hnsw_suite_rows_with_an_exact_stand_in(monkeypatch):
     assert X.shape == (50, 8) and Q.shape == (5, 8) and X.dtype == np.float32
     exact = np.array([[0, 1, 2], [3, 4, 5]])
     assert hnsw.recall(np.array([[2, 1, 9], [3, 4, 5]]), exact) == pytest.approx(5 / 6)
+
+
+def test_hnsw_crossover_suite_rows_at_tiny_sizes(monkeypatch):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from benchmarks.suites import hnsw_crossover as suite
+
+    monkeypatch.setitem(suite.SIZES, True, {"smote": (300,), "knn": (500,)})
+    monkeypatch.setitem(suite.QUERIES, True, 100)
+    measured = []
+
+    def fake_rss(kind, side, *sizes):
+        # The fresh processes are tested below; here only the note matters.
+        measured.append((kind, side, sizes))
+        return 100.0, 150.0 if side == "exact" else 160.0
+
+    monkeypatch.setattr(suite, "peak_rss_mb", fake_rss)
+    result = _harness.run_suite(suite, quick=True, repeats=1)
+    assert [row.status for row in result.rows] == ["ok"] * 3, result.rows
+    assert measured == [
+        ("smote", "exact", (300,)),
+        ("smote", "hnsw", (300,)),
+        ("knn", "exact", (500, 100)),
+        ("knn", "hnsw", (500, 100)),
+    ]
+    smote, fit_predict, predict = result.rows
+    for row in (smote, fit_predict):
+        assert "peak RSS exact 150 MB, hnsw 160 MB" in "; ".join(row.notes)
+    assert "class counts equal" in "; ".join(smote.notes)
+    assert smote.quality.name == "recall@5 (hnsw)" and smote.quality.value > 0.95
+    # The exact accuracy, from scikit-learn's brute force on the same split.
+    X_train, y_train, X_test, y_test = suite.make_knn_data(500, 100)
+    expected = KNeighborsClassifier(5, algorithm="brute").fit(X_train, y_train)
+    accuracy = expected.score(X_test, y_test)
+    for row in (fit_predict, predict):
+        assert f"exact accuracy {accuracy:.4f}" in "; ".join(row.notes)
+        assert abs(row.quality.value - accuracy) <= 0.05
+    header, rows = parse_table(_harness.render_table(result.rows))
+    assert tuple(header) == _harness.COLUMNS
+    for cells in rows:
+        check_ratio_cells(cells)
+
+
+def test_hnsw_crossover_recall_and_fresh_process_memory():
+    from sklearn.neighbors import NearestNeighbors
+
+    from benchmarks.suites import hnsw_crossover as suite
+    from sklearn_metric.neighbors import HNSWNeighborsTransformer
+
+    X, y = suite.make_smote_data(400)
+    assert X.shape == (2000, 16) and X.dtype == np.float32
+    assert np.bincount(y).tolist() == [1600, 400]
+    X_minority = X[y == 1]
+    exact = NearestNeighbors(n_neighbors=6, algorithm="brute").fit(X_minority)
+    assert suite.neighbour_recall(X_minority, exact) == 1.0
+    poor = HNSWNeighborsTransformer(
+        n_neighbors=6, M=2, ef_construction=2, ef=1, random_state=0
+    ).fit(X_minority)
+    assert suite.neighbour_recall(X_minority, poor, n_rows=100) < 0.9
+    warm, peak = suite.peak_rss_mb("smote", "hnsw", 300)
+    # A process that imported numpy, scikit-learn and numba holds tens of MB.
+    assert 20 < warm <= peak

@@ -15,6 +15,8 @@ def test_default_run_prints_a_table(capsys):
     accuracy = {line.split("|")[1].strip(): float(line.split("|")[2]) for line in rows}
     # Standardised iris is easy for a 5-NN: a broken kernel would show here.
     assert accuracy["kNN (euclidean)"] > 0.9
+    adaptive = [line for line in out.splitlines() if line.startswith("| adaptive kNN")]
+    assert len(adaptive) == 1 and float(adaptive[0].split("|")[2]) > 0.9
     gmlvq = [line for line in out.splitlines() if line.startswith("| GMLVQ")]
     assert len(gmlvq) == 1 and float(gmlvq[0].split("|")[2]) > 0.9
 

@@ -1,15 +1,24 @@
-"""k-nearest-neighbours classification on the exact Numba neighbour search."""
+"""k-nearest-neighbours classification, on the exact search or an HNSW index."""
 
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._metric import METRIC_CONSTRAINT
-from ..distances import knn_search
+from ._hnsw import HNSWIndex
+from ._search import ALGORITHMS, NeighborSearch
+
+#: Keys of ``hnsw_params``: the parameters of the index itself. The metric, the
+#: seed and the threads are the classifier's own parameters.
+HNSW_PARAMS = ("M", "ef_construction", "ef")
 
 
 class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
@@ -18,7 +27,10 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
     A drop-in for :class:`sklearn.neighbors.KNeighborsClassifier` with
     brute-force search on :func:`sklearn_metric.distances.knn_search`: exact,
     parallel and chunked, with every metric of :mod:`sklearn_metric.distances`,
-    including ``"snr"`` and a fitted metric learner.
+    including ``"snr"`` and a fitted metric learner. With
+    ``algorithm="hnsw"`` the neighbours come from an approximate
+    :class:`~sklearn_metric.neighbors.HNSWIndex` of the training set instead,
+    for training sets too large to scan for every query.
 
     Read more in the :ref:`User Guide <neighbors>`.
 
@@ -30,13 +42,30 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         ``"uniform"`` gives every neighbour one vote; ``"distance"`` weighs a
         vote by the inverse of the neighbour's distance, and training samples
         at distance zero, if any, take all the weight.
+    algorithm : {"brute", "hnsw"}, default="brute"
+        Neighbour search. ``"brute"`` is the exact search of
+        :func:`sklearn_metric.distances.knn_search`, in time proportional to
+        the number of training samples per query. ``"hnsw"`` builds an
+        :class:`~sklearn_metric.neighbors.HNSWIndex` in :term:`fit`, whose
+        queries take roughly logarithmic time but may miss some of the true
+        neighbours; it refuses Python callables as ``metric``.
     metric : str, callable or fitted metric learner, default="euclidean"
         Any metric accepted by :func:`sklearn_metric.distances.knn_search`.
     metric_params : dict, default=None
         Keyword parameters of the metric, such as ``p`` for ``"minkowski"``.
+    hnsw_params : dict, default=None
+        Parameters of the HNSW index, used only with ``algorithm="hnsw"``:
+        any of ``"M"``, ``"ef_construction"`` and ``"ef"``, as in
+        :class:`~sklearn_metric.neighbors.HNSWIndex` (``None`` keeps its
+        defaults). An ``"ef"`` of at least the number of training samples
+        makes the search exact.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the layers of the HNSW index, used only with
+        ``algorithm="hnsw"``. Pass an int for the same neighbours at every
+        fit.
     n_jobs : int, default=None
-        Numba threads for the neighbour search. ``None`` uses all configured
-        threads, a positive integer that many.
+        Numba threads for the neighbour search (and the index construction).
+        ``None`` uses all configured threads, a positive integer that many.
 
     Attributes
     ----------
@@ -51,13 +80,17 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn_metric.distances.knn_search : The neighbour search used here.
+    sklearn_metric.distances.knn_search : The exact neighbour search.
+    sklearn_metric.neighbors.HNSWIndex : The index of ``algorithm="hnsw"``.
     sklearn.neighbors.KNeighborsClassifier : scikit-learn's version, with trees.
 
     Notes
     -----
     Ties between equally distant training samples are broken by their order in
-    the training set, and ties in the vote by the order of ``classes_``.
+    the training set, and ties in the vote by the order of ``classes_``. The
+    HNSW index orders the neighbours it finds the same way, so with
+    ``hnsw_params={"ef": n_samples}`` both algorithms give the same
+    predictions.
 
     Examples
     --------
@@ -74,8 +107,11 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "weights": [StrOptions({"uniform", "distance"})],
+        "algorithm": [StrOptions(set(ALGORITHMS))],
         "metric": METRIC_CONSTRAINT,
         "metric_params": [dict, None],
+        "hnsw_params": [dict, None],
+        "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
 
@@ -84,19 +120,25 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         n_neighbors=5,
         *,
         weights="uniform",
+        algorithm="brute",
         metric="euclidean",
         metric_params=None,
+        hnsw_params=None,
+        random_state=None,
         n_jobs=None,
     ):
         self.n_neighbors = n_neighbors
         self.weights = weights
+        self.algorithm = algorithm
         self.metric = metric
         self.metric_params = metric_params
+        self.hnsw_params = hnsw_params
+        self.random_state = random_state
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Store the training set.
+        """Store the training set, and index it with ``algorithm="hnsw"``.
 
         Parameters
         ----------
@@ -110,6 +152,7 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         self : KNeighborsClassifier
             The fitted classifier.
         """
+        self._check_hnsw_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self.classes_, self._y_encoded = np.unique(y, return_inverse=True)
@@ -124,6 +167,14 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
                 f"training samples, n_samples={X.shape[0]}."
             )
         self._fit_X = X
+        self._search = NeighborSearch(
+            self.algorithm,
+            metric=self.metric,
+            metric_params=self.metric_params,
+            hnsw_params=self.hnsw_params,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        ).fit(X)
         self.n_samples_fit_ = X.shape[0]
         return self
 
@@ -146,7 +197,8 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
             Distances to the neighbours, ascending. Only with
             ``return_distance=True``.
         indices : ndarray of shape (n_queries, n_neighbors)
-            Indices of the neighbours in the training set.
+            Indices of the neighbours in the training set; with
+            ``algorithm="hnsw"``, those the index found.
         """
         check_is_fitted(self)
         n_neighbors = self.n_neighbors if n_neighbors is None else n_neighbors
@@ -155,14 +207,8 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
             X = self._fit_X
         else:
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        distances, indices = knn_search(
-            X,
-            self._fit_X,
-            n_neighbors,
-            metric=self.metric,
-            exclude_self=exclude_self,
-            n_jobs=self.n_jobs,
-            **(self.metric_params or {}),
+        distances, indices = self._search.query(
+            X, n_neighbors, exclude_self=exclude_self
         )
         return (distances, indices) if return_distance else indices
 
@@ -203,6 +249,23 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def _check_hnsw_params(self):
+        hnsw_params = self.hnsw_params or {}
+        unknown = sorted(set(hnsw_params) - set(HNSW_PARAMS))
+        if unknown:
+            raise ValueError(
+                f"hnsw_params accepts the keys {list(HNSW_PARAMS)}; got {unknown}. "
+                "metric, metric_params, random_state and n_jobs are parameters of "
+                "KNeighborsClassifier itself."
+            )
+        # The index is built inside this fit, where scikit-learn skips the
+        # nested validation of its parameters: check them here.
+        validate_parameter_constraints(
+            {key: HNSWIndex._parameter_constraints[key] for key in HNSW_PARAMS},
+            hnsw_params,
+            caller_name="HNSWIndex (from hnsw_params)",
+        )
 
     def _vote_weights(self, distances):
         if self.weights == "uniform":

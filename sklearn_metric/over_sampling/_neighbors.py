@@ -36,7 +36,8 @@ def resolve_neighbors(value, name):
     ----------
     value : int or object with ``kneighbors``
         The parameter: an int is the number of neighbours, searched by our
-        kernels; an object is cloned, fitted by the sampler and asked for its
+        kernels; an object is cloned (a fitted metric learner among its
+        parameters is kept as it is), fitted by the sampler and asked for its
         own ``n_neighbors`` rows, the first being the row itself (as in
         imbalanced-learn), so it gives ``n_neighbors - 1`` neighbours.
     name : str
@@ -56,6 +57,15 @@ def resolve_neighbors(value, name):
     if isinstance(value, Integral):
         return int(value), None, NearestNeighbors(n_neighbors=int(value) + 1)
     estimator = clone(value)
+    # clone() turns a fitted metric learner given as the object's metric (as in
+    # HNSWNeighborsTransformer(metric=nca)) into an unfitted copy; the search
+    # needs it fitted, as the sampler's own metric stays.
+    fitted_learners = {
+        key: param
+        for key, param in value.get_params(deep=False).items()
+        if hasattr(param, "get_mahalanobis_matrix") and hasattr(param, "components_")
+    }
+    estimator.set_params(**fitted_learners)
     n_neighbors = getattr(estimator, "n_neighbors", None)
     if not isinstance(n_neighbors, Integral) or n_neighbors < 2:
         raise ValueError(

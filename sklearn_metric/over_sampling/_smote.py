@@ -37,8 +37,12 @@ class SMOTE(BaseOverSampler):
     {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of rows, neighbours and steps.
-    k_neighbors : int, default=5
+    k_neighbors : int or object with ``kneighbors``, default=5
         Nearest neighbours of the same class among which a partner is drawn.
+        An object, such as
+        :class:`~sklearn_metric.neighbors.HNSWNeighborsTransformer`, is cloned
+        and fitted on each class and searches with its own metric; its
+        ``n_neighbors`` counts the row itself, as in imbalanced-learn.
     metric : str, callable or fitted metric learner, default="euclidean"
         Distance used to find the neighbours: any name in
         :data:`sklearn_metric.distances.METRICS`, a callable, or a fitted
@@ -66,6 +70,16 @@ class SMOTE(BaseOverSampler):
     --------
     BorderlineSMOTE : Only minority rows near the class border are used.
     ADASYN : More synthetic rows where the majority class crowds in.
+    sklearn_metric.neighbors.HNSWNeighborsTransformer : Approximate neighbours,
+        for large classes.
+
+    Notes
+    -----
+    The exact search of ``k_neighbors=5`` costs time in the square of the
+    class's size. For classes of some hundred thousand rows an HNSW index is
+    faster: ``k_neighbors=HNSWNeighborsTransformer(n_neighbors=6)`` (see the
+    last example). With its ``ef`` at least the class's size, the output is
+    the same as with the int.
 
     References
     ----------
@@ -82,6 +96,14 @@ class SMOTE(BaseOverSampler):
     >>> Counter(y.tolist())
     Counter({0: 180, 1: 20})
     >>> X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)
+    >>> Counter(y_res.tolist())
+    Counter({0: 180, 1: 180})
+
+    The same with an approximate neighbour search:
+
+    >>> from sklearn_metric.neighbors import HNSWNeighborsTransformer
+    >>> hnsw = HNSWNeighborsTransformer(n_neighbors=6, random_state=0)
+    >>> X_res, y_res = SMOTE(k_neighbors=hnsw, random_state=0).fit_resample(X, y)
     >>> Counter(y_res.tolist())
     Counter({0: 180, 1: 180})
     """

@@ -16,6 +16,10 @@ PER_ESTIMATOR_CHECK_PARAMS = {
     "NCA": {"max_iter": 10},
     "MLKR": {"max_iter": 10},
     "KNeighborsClassifier": {"n_neighbors": 3},
+    # The checks fit on as few as 10-30 rows; the default k_range reaches 30,
+    # which a fit on fewer than 31 rows refuses by name.
+    "ExpectedAccuracyKNNClassifier": {"k_range": (1, 3), "n_similar": 10},
+    "ExpectedAccuracyKNNRegressor": {"k_range": (1, 3), "n_similar": 10},
     "LMNN": {"n_neighbors": 2, "max_iter": 30},
     "ITML_Supervised": {"max_iter": 20},
     "MMC_Supervised": {"max_iter": 20},
