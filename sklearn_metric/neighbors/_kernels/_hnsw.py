@@ -370,6 +370,32 @@ def _link_back(
 
 
 @njit(cache=True)
+def _search_buffers(n_nodes, width):
+    """Scratch arrays of a layer search on a graph of ``n_nodes`` nodes.
+
+    Visit tags, the candidate min-heap (any node may enter it) and the result
+    max-heap of at most ``width - 1`` entries.
+    """
+    return (
+        np.zeros(n_nodes, dtype=np.int32),
+        np.empty(n_nodes + 1),
+        np.empty(n_nodes + 1, dtype=np.int32),
+        np.empty(width),
+        np.empty(width, dtype=np.int32),
+    )
+
+
+@njit(cache=True)
+def _place_buffers(n_nodes, width):
+    """:func:`_search_buffers`, the sorted results and an empty deletion mask."""
+    visited, cand_d, cand_i, res_d, res_i = _search_buffers(n_nodes, width)
+    sorted_d = np.empty(width)
+    sorted_i = np.empty(width, dtype=np.int32)
+    no_deleted = np.zeros(1, dtype=np.bool_)
+    return visited, cand_d, cand_i, res_d, res_i, sorted_d, sorted_i, no_deleted
+
+
+@njit(cache=True)
 def _place(
     i,
     top,
@@ -387,14 +413,8 @@ def _place(
     nav,
     code,
     p,
-    visited,
+    buffers,
     tag,
-    cand_d,
-    cand_i,
-    res_d,
-    res_i,
-    sorted_d,
-    sorted_i,
     found_i,
     found_d,
     n_found,
@@ -403,8 +423,10 @@ def _place(
 
     Writes the ``n_found[lev]`` neighbours chosen on layer ``lev`` to
     ``found_i[lev]`` and their distances to ``found_d[lev]`` (none on layers
-    above ``top``), and returns the last visit tag used.
+    above ``top``), and returns the last visit tag used. ``buffers`` comes from
+    :func:`_place_buffers`.
     """
+    visited, cand_d, cand_i, res_d, res_i, sorted_d, sorted_i, no_deleted = buffers
     level = levels[i]
     q = data[i]
     aux_q = aux[i]
@@ -428,7 +450,6 @@ def _place(
             code,
             p,
         )
-    no_deleted = np.zeros(1, dtype=np.bool_)
     for lev in range(min(level, top), -1, -1):
         tag += 1
         n_res = _search_layer(
@@ -567,14 +588,8 @@ def insert_range(
     """
     M0 = links0.shape[1]
     width = max(ef_construction, M0) + 2
-    visited = np.zeros(stop, dtype=np.int32)
+    buffers = _place_buffers(stop, width)
     tag = 0
-    cand_d = np.empty(stop + 1)
-    cand_i = np.empty(stop + 1, dtype=np.int32)
-    res_d = np.empty(width)
-    res_i = np.empty(width, dtype=np.int32)
-    sorted_d = np.empty(width)
-    sorted_i = np.empty(width, dtype=np.int32)
     tmp_d = np.empty(M0 + 2)
     tmp_i = np.empty(M0 + 2, dtype=np.int32)
     n_levels = levels[start:stop].max() + 1
@@ -604,14 +619,8 @@ def insert_range(
             nav,
             code,
             p,
-            visited,
+            buffers,
             tag,
-            cand_d,
-            cand_i,
-            res_d,
-            res_i,
-            sorted_d,
-            sorted_i,
             found_i,
             found_d,
             n_found,
@@ -635,8 +644,8 @@ def insert_range(
             n_found,
             tmp_d,
             tmp_i,
-            res_d,
-            res_i,
+            buffers[3],
+            buffers[4],
         )
         if level > state[1]:
             state[0] = i
@@ -677,13 +686,7 @@ def place_batch(
         end = min(begin + chunk, stop)
         if begin >= end:
             continue
-        visited = np.zeros(start, dtype=np.int32)
-        cand_d = np.empty(start + 1)
-        cand_i = np.empty(start + 1, dtype=np.int32)
-        res_d = np.empty(width)
-        res_i = np.empty(width, dtype=np.int32)
-        sorted_d = np.empty(width)
-        sorted_i = np.empty(width, dtype=np.int32)
+        buffers = _place_buffers(start, width)
         tag = 0
         for i in range(begin, end):
             b = i - start
@@ -704,14 +707,8 @@ def place_batch(
                 nav,
                 code,
                 p,
-                visited,
+                buffers,
                 tag,
-                cand_d,
-                cand_i,
-                res_d,
-                res_i,
-                sorted_d,
-                sorted_i,
                 found_i[b],
                 found_d[b],
                 n_found[b],
@@ -814,11 +811,7 @@ def query_batch(
         end = min(begin + chunk, n_queries)
         if begin >= end:
             continue
-        visited = np.zeros(n_nodes, dtype=np.int32)
-        cand_d = np.empty(n_nodes + 1)
-        cand_i = np.empty(n_nodes + 1, dtype=np.int32)
-        res_d = np.empty(width)
-        res_i = np.empty(width, dtype=np.int32)
+        visited, cand_d, cand_i, res_d, res_i = _search_buffers(n_nodes, width)
         exact_d = np.empty(width)
         ids = np.empty(width, dtype=np.int32)
         tag = 0
