@@ -23,6 +23,7 @@ from .._kernels._threads import (
 )
 from .._metric import METRICS
 from ..distances import _resolve_metric
+from ..utils._params import store_params
 from ._kernels import _hnsw as _kh
 from ._search import drop_self
 
@@ -79,6 +80,11 @@ def _plan(metric, metric_params, n_features):
     if resolved.code == _kd.COSINE:
         return resolved, _kh.NAV_DOT, _kd.COSINE, True
     return resolved, _kh.NAV_GENERIC, resolved.code, False
+
+
+def _check_positive_int(n_neighbors):
+    if not isinstance(n_neighbors, Integral) or n_neighbors < 1:
+        raise ValueError(f"n_neighbors must be a positive int; got {n_neighbors!r}.")
 
 
 class HNSWIndex(BaseEstimator):
@@ -181,13 +187,7 @@ class HNSWIndex(BaseEstimator):
         random_state=None,
         n_jobs=None,
     ):
-        self.M = M
-        self.ef_construction = ef_construction
-        self.ef = ef
-        self.metric = metric
-        self.metric_params = metric_params
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -306,10 +306,7 @@ class HNSWIndex(BaseEstimator):
             Indices of the rows found.
         """
         check_is_fitted(self)
-        if not isinstance(n_neighbors, Integral) or n_neighbors < 1:
-            raise ValueError(
-                f"n_neighbors must be a positive int; got {n_neighbors!r}."
-            )
+        _check_positive_int(n_neighbors)
         n_live = self.n_live_
         if n_neighbors > n_live:
             raise ValueError(
@@ -337,10 +334,7 @@ class HNSWIndex(BaseEstimator):
             Indices of the rows found; exact copies of a row are kept.
         """
         check_is_fitted(self)
-        if not isinstance(n_neighbors, Integral) or n_neighbors < 1:
-            raise ValueError(
-                f"n_neighbors must be a positive int; got {n_neighbors!r}."
-            )
+        _check_positive_int(n_neighbors)
         if n_neighbors + 1 > self.n_live_:
             raise ValueError(
                 f"n_neighbors={n_neighbors} must be below the {self.n_live_} indexed "
@@ -451,12 +445,13 @@ class HNSWIndex(BaseEstimator):
 
     def _prepare(self, X):
         """Rows as the index stores them: mapped, unit-scaled, contiguous."""
-        rows = X
         if self._metric is not None and self._metric.components is not None:
+            # The product is a new C-ordered array, free to scale in place.
             rows = (np.asarray(X, dtype=np.float64) @ self._metric.components.T).astype(
                 X.dtype, copy=False
             )
-        rows = np.array(rows, dtype=X.dtype, order="C", copy=True)
+        else:
+            rows = np.array(X, order="C", copy=True)
         if self._unit_rows:
             norms = np.sqrt(np.einsum("ij,ij->i", rows, rows, dtype=np.float64))
             nonzero = norms > 0
@@ -673,15 +668,7 @@ class HNSWNeighborsTransformer(
         random_state=None,
         n_jobs=None,
     ):
-        self.n_neighbors = n_neighbors
-        self.mode = mode
-        self.M = M
-        self.ef_construction = ef_construction
-        self.ef = ef
-        self.metric = metric
-        self.metric_params = metric_params
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -700,15 +687,8 @@ class HNSWNeighborsTransformer(
             The fitted transformer.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        self.index_ = HNSWIndex(
-            M=self.M,
-            ef_construction=self.ef_construction,
-            ef=self.ef,
-            metric=self.metric,
-            metric_params=self.metric_params,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-        ).fit(X)
+        index_params = {name: getattr(self, name) for name in _HNSW_CONSTRAINTS}
+        self.index_ = HNSWIndex(**index_params).fit(X)
         self.n_samples_fit_ = X.shape[0]
         self._n_features_out = X.shape[0]
         return self
