@@ -28,6 +28,35 @@ def _inverse_distance(distance):
     return 1.0 / d
 
 
+@njit(cache=True, inline="always")
+def _add_vote(label, distance, distance_weighted, counts, weighted, exact, totals):
+    """Count one neighbour's vote in the running sums of a vote.
+
+    ``totals`` holds the number of neighbours at distance zero and the sum of
+    the finite weights.
+    """
+    counts[label] += 1.0
+    if distance_weighted:
+        weight = _inverse_distance(distance)
+        if weight == np.inf:
+            exact[label] += 1.0
+            totals[0] += 1.0
+        else:
+            weighted[label] += weight
+            totals[1] += weight
+
+
+@njit(cache=True, inline="always")
+def _current_votes(distance_weighted, counts, weighted, exact, totals):
+    """The votes that decide, by the rules of the module docstring."""
+    if distance_weighted:
+        if totals[0] > 0.0:
+            return exact
+        if totals[1] > 0.0:
+            return weighted
+    return counts
+
+
 @njit(parallel=True, cache=True)
 def cumulative_votes(distances, indices, labels, n_classes, ks, distance_weighted):
     """Winning class and its vote share for every k of ``ks``, per row.
@@ -63,28 +92,21 @@ def cumulative_votes(distances, indices, labels, n_classes, ks, distance_weighte
         counts = np.zeros(n_classes)
         weighted = np.zeros(n_classes)
         exact = np.zeros(n_classes)
-        n_exact = 0
-        weighted_total = 0.0
+        totals = np.zeros(2)
         column = 0
         for j in range(k_max):
-            label = labels[indices[i, j]]
-            counts[label] += 1.0
-            if distance_weighted:
-                weight = _inverse_distance(distances[i, j])
-                if weight == np.inf:
-                    exact[label] += 1.0
-                    n_exact += 1
-                else:
-                    weighted[label] += weight
-                    weighted_total += weight
+            _add_vote(
+                labels[indices[i, j]],
+                distances[i, j],
+                distance_weighted,
+                counts,
+                weighted,
+                exact,
+                totals,
+            )
             if j + 1 < ks[column]:
                 continue
-            votes = counts
-            if distance_weighted:
-                if n_exact > 0:
-                    votes = exact
-                elif weighted_total > 0.0:
-                    votes = weighted
+            votes = _current_votes(distance_weighted, counts, weighted, exact, totals)
             best = 0
             total = 0.0
             for c in range(n_classes):
@@ -127,25 +149,18 @@ def vote_shares(distances, indices, labels, n_classes, n_neighbors, distance_wei
         counts = np.zeros(n_classes)
         weighted = np.zeros(n_classes)
         exact = np.zeros(n_classes)
-        n_exact = 0
-        weighted_total = 0.0
+        totals = np.zeros(2)
         for j in range(n_neighbors[i]):
-            label = labels[indices[i, j]]
-            counts[label] += 1.0
-            if distance_weighted:
-                weight = _inverse_distance(distances[i, j])
-                if weight == np.inf:
-                    exact[label] += 1.0
-                    n_exact += 1
-                else:
-                    weighted[label] += weight
-                    weighted_total += weight
-        votes = counts
-        if distance_weighted:
-            if n_exact > 0:
-                votes = exact
-            elif weighted_total > 0.0:
-                votes = weighted
+            _add_vote(
+                labels[indices[i, j]],
+                distances[i, j],
+                distance_weighted,
+                counts,
+                weighted,
+                exact,
+                totals,
+            )
+        votes = _current_votes(distance_weighted, counts, weighted, exact, totals)
         total = 0.0
         for c in range(n_classes):
             total += votes[c]
