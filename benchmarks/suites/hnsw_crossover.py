@@ -28,8 +28,9 @@ Peak memory is the peak resident set size of a fresh process that builds the
 data and runs one side once, after a tiny warm-up run of the same side (which
 loads the Numba kernels); the notes give both, in MB. RSS, not tracemalloc,
 because Numba's allocations are invisible to tracemalloc. Each process reports
-its own ``getrusage(RUSAGE_SELF).ru_maxrss``: ``RUSAGE_CHILDREN`` in the parent
-would give the largest child so far, not the last one.
+its own high-water mark (``VmHWM``, in MiB): ``ru_maxrss`` would carry over
+the peak of the benchmark process that starts it, which holds every case's
+data, and ``RUSAGE_CHILDREN`` would give the largest child so far.
 """
 
 import json
@@ -47,6 +48,7 @@ from sklearn_metric.neighbors._search import drop_self
 from sklearn_metric.over_sampling import SMOTE
 
 from .._harness import REPO_ROOT, Case, Quality
+from .hnsw import recall
 
 N_FEATURES = 16
 INTRINSIC = 6
@@ -200,15 +202,17 @@ def run_side(kind, side, *sizes):
         _fit_predict(side, X_train, y_train, X_test)
 
 
+# The child's own high-water mark (VmHWM): ru_maxrss would carry over the peak
+# of the benchmark process that starts it, which holds every case's data.
 _RSS_SCRIPT = """
-import json, resource, sys
+import json, sys
 from benchmarks.suites.hnsw_crossover import WARM_UP, run_side
+from benchmarks.suites.over_sampling_categorical import _peak_rss_mib
 kind, side, sizes = sys.argv[1], sys.argv[2], [int(s) for s in sys.argv[3:]]
 run_side(kind, side, *WARM_UP[kind])
-warm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+warm = _peak_rss_mib()
 run_side(kind, side, *sizes)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps([warm, peak]))
+print(json.dumps([warm, _peak_rss_mib()]))
 """
 
 
@@ -223,8 +227,8 @@ def peak_rss_mb(kind, side, *sizes):
     Returns
     -------
     warm, peak : float
-        Peak RSS in MB after the imports and the warm-up run, and after the
-        run itself (Linux reports ``ru_maxrss`` in kB).
+        Peak RSS in MiB of the child process after the imports and the warm-up
+        run, and after the run itself.
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -239,7 +243,7 @@ def peak_rss_mb(kind, side, *sizes):
         env=env,
     )
     warm, peak = json.loads(completed.stdout.strip().splitlines()[-1])
-    return warm / 1024, peak / 1024
+    return warm, peak
 
 
 def _memory_note(kind, *sizes):
@@ -281,8 +285,7 @@ def neighbour_recall(X_minority, fitted_neighbours, n_rows=RECALL_ROWS, seed=SEE
     _, found = drop_self(distances, found, rows, k)
     distances, exact = knn_search(X_minority[rows], X_minority, k + 1)
     _, exact = drop_self(distances, exact, rows, k)
-    hits = sum(np.intersect1d(a, b).size for a, b in zip(found, exact))
-    return hits / exact.size
+    return recall(found, exact)
 
 
 def _smote_quality(X_minority, anchor, ours):
