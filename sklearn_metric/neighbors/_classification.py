@@ -7,18 +7,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
-    validate_parameter_constraints,
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._metric import METRIC_CONSTRAINT
-from ._hnsw import HNSWIndex
+from ._hnsw import check_hnsw_params
 from ._search import ALGORITHMS, NeighborSearch
-
-#: Keys of ``hnsw_params``: the parameters of the index itself. The metric, the
-#: seed and the threads are the classifier's own parameters.
-HNSW_PARAMS = ("M", "ef_construction", "ef")
 
 
 class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
@@ -152,7 +147,7 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         self : KNeighborsClassifier
             The fitted classifier.
         """
-        self._check_hnsw_params()
+        check_hnsw_params(self)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self.classes_, self._y_encoded = np.unique(y, return_inverse=True)
@@ -249,23 +244,6 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def _check_hnsw_params(self):
-        hnsw_params = self.hnsw_params or {}
-        unknown = sorted(set(hnsw_params) - set(HNSW_PARAMS))
-        if unknown:
-            raise ValueError(
-                f"hnsw_params accepts the keys {list(HNSW_PARAMS)}; got {unknown}. "
-                "metric, metric_params, random_state and n_jobs are parameters of "
-                "KNeighborsClassifier itself."
-            )
-        # The index is built inside this fit, where scikit-learn skips the
-        # nested validation of its parameters: check them here.
-        validate_parameter_constraints(
-            {key: HNSWIndex._parameter_constraints[key] for key in HNSW_PARAMS},
-            hnsw_params,
-            caller_name="HNSWIndex (from hnsw_params)",
-        )
 
     def _vote_weights(self, distances):
         if self.weights == "uniform":

@@ -14,14 +14,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
-    validate_parameter_constraints,
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels._threads import parallel_section, threads_for_work
 from .._metric import METRIC_CONSTRAINT
-from ._hnsw import HNSWIndex
+from ._hnsw import check_hnsw_params
 from ._kernels import _expected_accuracy as _kea
 from ._search import ALGORITHMS, NeighborSearch
 
@@ -29,8 +28,6 @@ __all__ = ["ExpectedAccuracyKNNClassifier", "ExpectedAccuracyKNNRegressor"]
 
 SIMILARITIES = ("neighbors", "distance_profile", "label_profile")
 
-#: Keys of ``hnsw_params``; the metric, seed and threads are the estimator's.
-HNSW_PARAMS = ("M", "ef_construction", "ef")
 
 # Query rows scored by a callable similarity at a time: bounds its
 # (rows x training rows) matrix to some 16 million entries.
@@ -127,7 +124,7 @@ class _BaseExpectedAccuracyKNN(BaseEstimator):
     _y_numeric = False
 
     def _fit(self, X, y):
-        self._check_hnsw_params()
+        check_hnsw_params(self)
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], y_numeric=self._y_numeric
         )
@@ -151,22 +148,6 @@ class _BaseExpectedAccuracyKNN(BaseEstimator):
         elif self.similarity == "label_profile":
             self._profile_search = self._new_search("euclidean").fit(label_profile)
         return self
-
-    def _check_hnsw_params(self):
-        hnsw_params = self.hnsw_params or {}
-        unknown = sorted(set(hnsw_params) - set(HNSW_PARAMS))
-        if unknown:
-            raise ValueError(
-                f"hnsw_params accepts the keys {list(HNSW_PARAMS)}; got {unknown}. "
-                "metric, metric_params, random_state and n_jobs are parameters of "
-                f"{type(self).__name__} itself."
-            )
-        # fit skips the nested validation of the index it builds: check here.
-        validate_parameter_constraints(
-            {key: HNSWIndex._parameter_constraints[key] for key in HNSW_PARAMS},
-            hnsw_params,
-            caller_name="HNSWIndex (from hnsw_params)",
-        )
 
     def _new_search(self, metric=None):
         if metric is None:

@@ -12,7 +12,12 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels import _distances as _kd
@@ -27,7 +32,7 @@ from ..utils._params import store_params
 from ._kernels import _hnsw as _kh
 from ._search import drop_self
 
-__all__ = ["HNSWIndex", "HNSWNeighborsTransformer"]
+__all__ = ["HNSW_PARAMS", "HNSWIndex", "HNSWNeighborsTransformer", "check_hnsw_params"]
 
 #: Metrics of the index: those of :mod:`sklearn_metric.distances`, plus the
 #: inner product ``"ip"``, whose distance is ``1 - <x, y>``.
@@ -80,6 +85,37 @@ def _plan(metric, metric_params, n_features):
     if resolved.code == _kd.COSINE:
         return resolved, _kh.NAV_DOT, _kd.COSINE, True
     return resolved, _kh.NAV_GENERIC, resolved.code, False
+
+
+#: Keys of an estimator's ``hnsw_params``: the parameters of the index itself.
+#: The metric, the seed and the threads are the estimator's own parameters.
+HNSW_PARAMS = ("M", "ef_construction", "ef")
+
+
+def check_hnsw_params(estimator):
+    """Validate the ``hnsw_params`` of an estimator that builds an HNSW index.
+
+    The index is built inside the estimator's ``fit``, where scikit-learn skips
+    the nested validation of its parameters, so they are checked here.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An estimator with an ``hnsw_params`` dict or None.
+    """
+    hnsw_params = estimator.hnsw_params or {}
+    unknown = sorted(set(hnsw_params) - set(HNSW_PARAMS))
+    if unknown:
+        raise ValueError(
+            f"hnsw_params accepts the keys {list(HNSW_PARAMS)}; got {unknown}. "
+            "metric, metric_params, random_state and n_jobs are parameters of "
+            f"{type(estimator).__name__} itself."
+        )
+    validate_parameter_constraints(
+        {key: _HNSW_CONSTRAINTS[key] for key in HNSW_PARAMS},
+        hnsw_params,
+        caller_name="HNSWIndex (from hnsw_params)",
+    )
 
 
 def _check_positive_int(n_neighbors):
